@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.iptables.internal.core;
+
+import java.net.Inet4Address;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import natpmp.api.FirewallState;
+import natpmp.api.HostBinding;
+import natpmp.api.LanNetwork;
+import natpmp.api.PortForward;
+import natpmp.api.Topology;
+
+/**
+ * Renders {@code iptables-restore --noflush} scripts for an owner's chains. Pure: no processes, no clock.
+ *
+ * <p>Rule layout per {@link PortForward} (proto p, external port E, internal host I, internal port P) with
+ * external interface X, external address A (optional) and LAN networks L:
+ * <pre>
+ * nat    PRE   -i X -p p -m p --dport E -j DNAT --to-destination I:P                          inbound
+ * nat    PRE   -s L -d A/32 -p p -m p --dport E -j DNAT --to-destination I:P   (per L, if A)  hairpin N28
+ * nat    POST  -s L -d I/32 -p p -m p --dport P -m conntrack --ctstate DNAT -j MASQUERADE (per L, if A)
+ * nat    POST  -s I/32 -o X -p p -m p --sport P -j MASQUERADE --to-ports E               bidirectional N27
+ * filter FWD   -d I/32 -p p -m p --dport P -m conntrack --ctstate DNAT -j ACCEPT
+ * </pre>
+ * and per {@link HostBinding} (internal N, external M), placed before every forward of the same chain so the
+ * whole external address M belongs to its host:
+ * <pre>
+ * nat    PRE   -d M/32 -i X -j DNAT --to-destination N
+ * nat    POST  -s N/32 -o X -j SNAT --to-source M
+ * filter FWD   -d N/32 -m conntrack --ctstate DNAT -j ACCEPT
+ * </pre>
+ * DNAT from outside is limited to {@code -i X}: without it LAN traffic to the same port on outside hosts
+ * would be hijacked. Every rule is written the way {@code iptables-save} prints it (option order, {@code /32}
+ * suffixes), so read-back compares strings.
+ */
+public final class IptablesScript {
+    /** Linux interface names: at most 15 characters (IFNAMSIZ - 1); {@code +} is iptables' wildcard. */
+    private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.@+-]{1,15}");
+
+    private static final String PREROUTING = "PREROUTING";
+    private static final String POSTROUTING = "POSTROUTING";
+    private static final String FORWARD = "FORWARD";
+    private static final String COMMIT = "COMMIT\n";
+
+    private IptablesScript() {
+    }
+
+    /**
+     * Renders the atomic whole-state replace of one owner. In {@code --noflush} mode a chain declaration
+     * {@code :CHAIN - [0:0]} creates or flushes only that chain, so nothing outside our chains changes; the
+     * jumps are added only where they are missing (and duplicates removed), as {@code present} reports.
+     *
+     * @param chains  the owner's chains
+     * @param state   the desired state
+     * @param present how many jumps to each chain exist now
+     * @return the script
+     */
+    public static String reconcile(OwnerChains chains, FirewallState state, JumpCounts present) {
+        Topology topology = state.topology();
+        requireInterface(topology);
+        List<HostBinding> bindings = new ArrayList<>(state.bindings());
+        bindings.sort(Order.BINDINGS);
+        List<PortForward> forwards = new ArrayList<>(state.forwards());
+        forwards.sort(Order.FORWARDS);
+        List<String> lans = lanCidrs(topology);
+
+        StringBuilder nat = new StringBuilder(64 + forwards.size() * 200);
+        StringBuilder filter = new StringBuilder(64 + forwards.size() * 100);
+        nat.append("*nat\n");
+        declare(nat, chains.pre());
+        declare(nat, chains.post());
+        jump(nat, PREROUTING, chains.pre(), present.pre());
+        jump(nat, POSTROUTING, chains.post(), present.post());
+        filter.append("*filter\n");
+        declare(filter, chains.fwd());
+        jump(filter, FORWARD, chains.fwd(), present.fwd());
+        // Chain by chain, in the order iptables-save prints rules within a chain.
+        for (HostBinding b : bindings) {
+            append(nat, chains.pre(), bindingPre(topology, b));
+        }
+        for (PortForward f : forwards) {
+            forwardPre(topology, lans, f, rule -> append(nat, chains.pre(), rule));
+        }
+        for (HostBinding b : bindings) {
+            append(nat, chains.post(), bindingPost(topology, b));
+        }
+        for (PortForward f : forwards) {
+            forwardPost(topology, lans, f, rule -> append(nat, chains.post(), rule));
+        }
+        for (HostBinding b : bindings) {
+            append(filter, chains.fwd(), bindingFwd(b));
+        }
+        for (PortForward f : forwards) {
+            append(filter, chains.fwd(), forwardFwd(f));
+        }
+        nat.append(COMMIT);
+        filter.append(COMMIT);
+        return nat.append(filter).toString();
+    }
+
+    /**
+     * Renders one batch: deletions first, then additions (bindings inserted at the top of their chains so
+     * they keep preceding the forwards, forwards appended). One script, one process, however large the batch.
+     *
+     * @param chains   the owner's chains
+     * @param topology the topology of the owner's last reconcile
+     * @param delta    what to delete and add
+     * @return the script, empty if the delta is empty
+     */
+    public static String change(OwnerChains chains, Topology topology, Delta delta) {
+        requireInterface(topology);
+        if (delta.isEmpty()) {
+            return "";
+        }
+        List<String> lans = lanCidrs(topology);
+        StringBuilder nat = new StringBuilder("*nat\n");
+        StringBuilder filter = new StringBuilder("*filter\n");
+        for (HostBinding b : delta.removeBindings()) {
+            delete(nat, chains.pre(), bindingPre(topology, b));
+            delete(nat, chains.post(), bindingPost(topology, b));
+            delete(filter, chains.fwd(), bindingFwd(b));
+        }
+        for (PortForward f : delta.removeForwards()) {
+            forwardPre(topology, lans, f, rule -> delete(nat, chains.pre(), rule));
+            forwardPost(topology, lans, f, rule -> delete(nat, chains.post(), rule));
+            delete(filter, chains.fwd(), forwardFwd(f));
+        }
+        for (HostBinding b : delta.addBindings()) {
+            insert(nat, chains.pre(), bindingPre(topology, b));
+            insert(nat, chains.post(), bindingPost(topology, b));
+            insert(filter, chains.fwd(), bindingFwd(b));
+        }
+        for (PortForward f : delta.addForwards()) {
+            forwardPre(topology, lans, f, rule -> append(nat, chains.pre(), rule));
+            forwardPost(topology, lans, f, rule -> append(nat, chains.post(), rule));
+            append(filter, chains.fwd(), forwardFwd(f));
+        }
+        nat.append(COMMIT);
+        filter.append(COMMIT);
+        return nat.append(filter).toString();
+    }
+
+    /**
+     * Renders the removal of owners: their jumps are deleted (as many as exist), their chains flushed by
+     * declaration and then deleted. Declaring a chain that does not exist creates it, so release also works
+     * for chains left behind by an earlier run.
+     *
+     * @param owners the owners to release, each with its current jump counts
+     * @return the script
+     */
+    public static String release(List<Release> owners) {
+        StringBuilder nat = new StringBuilder("*nat\n");
+        StringBuilder filter = new StringBuilder("*filter\n");
+        for (Release r : owners) {
+            OwnerChains c = r.chains();
+            repeat(nat, "-D " + PREROUTING + " -j " + c.pre(), r.jumps().pre());
+            repeat(nat, "-D " + POSTROUTING + " -j " + c.post(), r.jumps().post());
+            repeat(filter, "-D " + FORWARD + " -j " + c.fwd(), r.jumps().fwd());
+        }
+        for (Release r : owners) {
+            declare(nat, r.chains().pre());
+            declare(nat, r.chains().post());
+            declare(filter, r.chains().fwd());
+        }
+        for (Release r : owners) {
+            nat.append("-X ").append(r.chains().pre()).append('\n');
+            nat.append("-X ").append(r.chains().post()).append('\n');
+            filter.append("-X ").append(r.chains().fwd()).append('\n');
+        }
+        nat.append(COMMIT);
+        filter.append(COMMIT);
+        return nat.append(filter).toString();
+    }
+
+    /**
+     * One owner to release.
+     *
+     * @param chains the owner's chains
+     * @param jumps  how many jumps to them exist now
+     */
+    public record Release(OwnerChains chains, JumpCounts jumps) {
+    }
+
+    /**
+     * @param topology the topology
+     * @param forwards how many forwards
+     * @param bindings how many bindings
+     * @return how many rules each chain holds for that state
+     */
+    public static RuleCounts expectedCounts(Topology topology, long forwards, long bindings) {
+        long perForward = 1 + (topology.externalAddress().isPresent() ? lanCidrs(topology).size() : 0);
+        return new RuleCounts(forwards * perForward + bindings, forwards * perForward + bindings, forwards + bindings);
+    }
+
+    /**
+     * @param chains   the owner's chains
+     * @param topology the topology
+     * @param forward  a forward
+     * @return every rule that forward needs
+     */
+    public static List<Rule> rules(OwnerChains chains, Topology topology, PortForward forward) {
+        List<String> lans = lanCidrs(topology);
+        List<Rule> rules = new ArrayList<>();
+        forwardPre(topology, lans, forward, spec -> rules.add(new Rule(Rule.NAT, chains.pre(), spec)));
+        forwardPost(topology, lans, forward, spec -> rules.add(new Rule(Rule.NAT, chains.post(), spec)));
+        rules.add(new Rule(Rule.FILTER, chains.fwd(), forwardFwd(forward)));
+        return rules;
+    }
+
+    /**
+     * @param chains   the owner's chains
+     * @param topology the topology
+     * @param binding  a binding
+     * @return every rule that binding needs
+     */
+    public static List<Rule> rules(OwnerChains chains, Topology topology, HostBinding binding) {
+        return List.of(new Rule(Rule.NAT, chains.pre(), bindingPre(topology, binding)),
+                new Rule(Rule.NAT, chains.post(), bindingPost(topology, binding)),
+                new Rule(Rule.FILTER, chains.fwd(), bindingFwd(binding)));
+    }
+
+    // --- rule bodies, in iptables-save's option order: -s -d -i -o -p -m ... -j
+
+    private static void forwardPre(Topology t, List<String> lans, PortForward f, Consumer<String> out) {
+        String proto = proto(f);
+        String target = " -j DNAT --to-destination " + host(f.internalAddress()) + ":" + f.internalPort();
+        out.accept("-i " + t.externalInterface() + proto + " --dport " + f.externalPort() + target);
+        // N28 hairpin: LAN hosts reach the mapping through the external address.
+        t.externalAddress().ifPresent(a -> {
+            for (String lan : lans) {
+                out.accept(source(lan) + "-d " + host(a) + "/32" + proto + " --dport " + f.externalPort() + target);
+            }
+        });
+    }
+
+    private static void forwardPost(Topology t, List<String> lans, PortForward f,
+            Consumer<String> out) {
+        String proto = proto(f);
+        // N28: hairpinned flows are masqueraded so the internal host answers through the gateway.
+        if (t.externalAddress().isPresent()) {
+            for (String lan : lans) {
+                out.accept(source(lan) + "-d " + host(f.internalAddress()) + "/32" + proto + " --dport "
+                        + f.internalPort() + " -m conntrack --ctstate DNAT -j MASQUERADE");
+            }
+        }
+        // N27 / RFC 6886 §3.3: mappings are bidirectional, outbound flows from I:P leave with port E.
+        out.accept("-s " + host(f.internalAddress()) + "/32 -o " + t.externalInterface() + proto + " --sport "
+                + f.internalPort() + " -j MASQUERADE --to-ports " + f.externalPort());
+    }
+
+    private static String forwardFwd(PortForward f) {
+        return "-d " + host(f.internalAddress()) + "/32" + proto(f) + " --dport " + f.internalPort()
+                + " -m conntrack --ctstate DNAT -j ACCEPT";
+    }
+
+    private static String bindingPre(Topology t, HostBinding b) {
+        return "-d " + host(b.externalAddress()) + "/32 -i " + t.externalInterface() + " -j DNAT --to-destination "
+                + host(b.internalAddress());
+    }
+
+    private static String bindingPost(Topology t, HostBinding b) {
+        return "-s " + host(b.internalAddress()) + "/32 -o " + t.externalInterface() + " -j SNAT --to-source "
+                + host(b.externalAddress());
+    }
+
+    private static String bindingFwd(HostBinding b) {
+        return "-d " + host(b.internalAddress()) + "/32 -m conntrack --ctstate DNAT -j ACCEPT";
+    }
+
+    private static String proto(PortForward f) {
+        String p = f.protocol().keyword();
+        return " -p " + p + " -m " + p;
+    }
+
+    /** iptables-save leaves out a source of 0.0.0.0/0. */
+    private static String source(String cidr) {
+        return cidr.endsWith("/0") ? "" : "-s " + cidr + " ";
+    }
+
+    static String host(Inet4Address a) {
+        return a.getHostAddress();
+    }
+
+    private static List<String> lanCidrs(Topology topology) {
+        Set<String> cidrs = new LinkedHashSet<>();
+        for (LanNetwork lan : topology.lanNetworks()) {
+            cidrs.add(lan.cidr());
+        }
+        return List.copyOf(cidrs);
+    }
+
+    /**
+     * @param topology a topology
+     * @throws IllegalArgumentException if its external interface name cannot be used in a rule
+     */
+    public static void requireValid(Topology topology) {
+        requireInterface(topology);
+    }
+
+    private static void requireInterface(Topology topology) {
+        if (!INTERFACE.matcher(topology.externalInterface()).matches()) {
+            throw new IllegalArgumentException("external interface must be 1 to 15 characters of [A-Za-z0-9_.@+-], was '"
+                    + topology.externalInterface() + "'");
+        }
+    }
+
+    // --- script lines
+
+    private static void declare(StringBuilder b, String chain) {
+        b.append(':').append(chain).append(" - [0:0]\n");
+    }
+
+    private static void jump(StringBuilder b, String builtin, String chain, int present) {
+        if (present == 0) {
+            // At the top, so a DROP rule or REJECT later in the built-in chain cannot beat our accepts.
+            b.append("-I ").append(builtin).append(" 1 -j ").append(chain).append('\n');
+        }
+        repeat(b, "-D " + builtin + " -j " + chain, present - 1);
+    }
+
+    private static void repeat(StringBuilder b, String line, int times) {
+        for (int i = 0; i < times; i++) {
+            b.append(line).append('\n');
+        }
+    }
+
+    private static void append(StringBuilder b, String chain, String spec) {
+        b.append("-A ").append(chain).append(' ').append(spec).append('\n');
+    }
+
+    private static void insert(StringBuilder b, String chain, String spec) {
+        b.append("-I ").append(chain).append(" 1 ").append(spec).append('\n');
+    }
+
+    private static void delete(StringBuilder b, String chain, String spec) {
+        b.append("-D ").append(chain).append(' ').append(spec).append('\n');
+    }
+}

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.iptables.internal.core;
+
+import java.net.Inet4Address;
+import java.util.Comparator;
+import natpmp.api.HostBinding;
+import natpmp.api.PortForward;
+
+/** Stable orders for rendering, so scripts are reproducible and golden files compare exactly. */
+final class Order {
+    static final Comparator<PortForward> FORWARDS = Comparator.comparing(PortForward::protocol)
+            .thenComparingInt(PortForward::externalPort)
+            .thenComparingLong(f -> bits(f.internalAddress()))
+            .thenComparingInt(PortForward::internalPort);
+
+    static final Comparator<HostBinding> BINDINGS = Comparator.<HostBinding>comparingLong(
+            b -> bits(b.internalAddress())).thenComparingLong(b -> bits(b.externalAddress()));
+
+    private Order() {
+    }
+
+    /** @return the address as an unsigned 32-bit number */
+    static long bits(Inet4Address address) {
+        byte[] b = address.getAddress();
+        return ((b[0] & 0xffL) << 24) | ((b[1] & 0xffL) << 16) | ((b[2] & 0xffL) << 8) | (b[3] & 0xffL);
+    }
+}

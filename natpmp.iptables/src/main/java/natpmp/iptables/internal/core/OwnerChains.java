@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.iptables.internal.core;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * The three chains one backend owner owns: nat {@code NATPMP-<OWNER>-PRE} (jumped to from PREROUTING), nat
+ * {@code NATPMP-<OWNER>-POST} (from POSTROUTING) and filter {@code NATPMP-<OWNER>-FWD} (from FORWARD).
+ *
+ * @param owner the owner name, 1 to 12 characters of {@code [a-z0-9]}
+ * @param pre   the nat chain for DNAT
+ * @param post  the nat chain for SNAT and masquerade
+ * @param fwd   the filter chain accepting forwarded DNAT flows
+ */
+public record OwnerChains(String owner, String pre, String post, String fwd) {
+    /** Every chain name starts with this, so an operator can tell our chains from everybody else's. */
+    public static final String PREFIX = "NATPMP-";
+
+    /** The FirewallBackend SPI's owner grammar; it keeps chain names within iptables' 28 characters. */
+    private static final Pattern OWNER = Pattern.compile("[a-z0-9]{1,12}");
+
+    /** Checks every component. */
+    public OwnerChains {
+        requireOwner(owner);
+    }
+
+    /**
+     * @param owner the owner name
+     * @return the chains of {@code owner}
+     * @throws IllegalArgumentException if the owner name is not 1 to 12 characters of {@code [a-z0-9]}
+     */
+    public static OwnerChains of(String owner) {
+        requireOwner(owner);
+        String base = PREFIX + owner.toUpperCase(Locale.ROOT);
+        return new OwnerChains(owner, base + "-PRE", base + "-POST", base + "-FWD");
+    }
+
+    private static void requireOwner(String owner) {
+        if (owner == null || !OWNER.matcher(owner).matches()) {
+            throw new IllegalArgumentException("owner must be 1 to 12 characters of [a-z0-9], was " + owner);
+        }
+    }
+}

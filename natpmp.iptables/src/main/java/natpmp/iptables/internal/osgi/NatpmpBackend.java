@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.iptables.internal.osgi;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.osgi.service.component.annotations.ComponentPropertyType;
+
+/**
+ * Component property type for {@code natpmp.backend} ({@link natpmp.api.FirewallBackend#BACKEND_PROPERTY}):
+ * consumers select a backend with {@code backend.target=(natpmp.backend=iptables)}.
+ */
+@ComponentPropertyType
+@Retention(RetentionPolicy.CLASS)
+@Target(ElementType.TYPE)
+@interface NatpmpBackend {
+    /** Property name prefix. */
+    String PREFIX_ = "natpmp.";
+
+    /** @return the backend's name */
+    String backend();
+}

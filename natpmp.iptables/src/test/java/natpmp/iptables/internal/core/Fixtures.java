@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.iptables.internal.core;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import natpmp.api.FirewallState;
+import natpmp.api.HostBinding;
+import natpmp.api.LanNetwork;
+import natpmp.api.PortForward;
+import natpmp.api.Protocol;
+import natpmp.api.Topology;
+
+/** The lab of DESIGN.md: LAN 192.168.50.0/24 (gateway .1), WAN 203.0.113.0/24 (gateway .1), pool 198.18.0.0/15. */
+public final class Fixtures {
+    /** The external interface. */
+    public static final String WAN = "wan0";
+    /** The first LAN. */
+    public static final LanNetwork LAN = new LanNetwork("lan0", ip("192.168.50.1"), 24);
+    /** A second LAN. */
+    public static final LanNetwork GUEST = new LanNetwork("lan1", ip("10.20.0.1"), 16);
+    /** Topology with a known external address. */
+    public static final Topology WITH_ADDRESS = new Topology(WAN, Optional.of(ip("203.0.113.1")), List.of(LAN));
+    /** Topology while the external address is unknown. */
+    public static final Topology WITHOUT_ADDRESS = new Topology(WAN, Optional.empty(), List.of(LAN));
+    /** Topology with two LANs. */
+    public static final Topology TWO_LANS = new Topology(WAN, Optional.of(ip("203.0.113.1")), List.of(LAN, GUEST));
+
+    /** TCP 8080 to a web server. */
+    public static final PortForward WEB = new PortForward(Protocol.TCP, 8080, ip("192.168.50.10"), 80);
+    /** UDP 4500 to a VPN endpoint. */
+    public static final PortForward VPN = new PortForward(Protocol.UDP, 4500, ip("192.168.50.11"), 4500);
+    /** TCP 2222 to ssh. */
+    public static final PortForward SSH = new PortForward(Protocol.TCP, 2222, ip("192.168.50.12"), 22);
+    /** A 1:1 binding. */
+    public static final HostBinding HOST = new HostBinding(ip("192.168.50.20"), ip("198.18.0.5"));
+
+    private Fixtures() {
+    }
+
+    /** @return three forwards and one binding */
+    public static FirewallState threeForwardsAndABinding(Topology topology) {
+        return new FirewallState(topology, Set.of(WEB, VPN, SSH), Set.of(HOST));
+    }
+
+    /**
+     * @param dotted a dotted quad
+     * @return the address
+     */
+    public static Inet4Address ip(String dotted) {
+        try {
+            return (Inet4Address) InetAddress.getByName(dotted);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    /**
+     * @param n how many
+     * @return n distinct forwards over 250 hosts
+     */
+    public static Set<PortForward> many(int n) {
+        Set<PortForward> result = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            Protocol p = i % 2 == 0 ? Protocol.UDP : Protocol.TCP;
+            result.add(new PortForward(p, 10_000 + i, ip("192.168.50." + (2 + i % 250)), 1024 + i));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.iptables.internal.core;
+
+import static natpmp.iptables.internal.core.Fixtures.HOST;
+import static natpmp.iptables.internal.core.Fixtures.SSH;
+import static natpmp.iptables.internal.core.Fixtures.VPN;
+import static natpmp.iptables.internal.core.Fixtures.WEB;
+import static natpmp.iptables.internal.core.Fixtures.WITH_ADDRESS;
+import static natpmp.iptables.internal.core.Fixtures.ip;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Optional;
+import java.util.Set;
+import natpmp.api.FirewallState;
+import natpmp.api.HostBinding;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * save-nat.txt and save-filter.txt were captured from iptables-nft-save in a namespace after restoring
+ * reconcile-fresh.txt (owner natpmp) and reconcile-bindings.txt (owner netmap) next to foreign rules
+ * (a MASQUERADE, a DOCKER chain, a commented DROP in FORWARD). iptables-legacy-save prints the same lines.
+ */
+class ReadBackTest {
+    private static final OwnerChains NATPMP = OwnerChains.of("natpmp");
+    private static final OwnerChains NETMAP = OwnerChains.of("netmap");
+    private static final HostBinding SECOND = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
+
+    private static SavedRules captured() {
+        return SavedRules.parse(Golden.read("save-nat.txt"), Golden.read("save-filter.txt"));
+    }
+
+    @Test
+    @DisplayName("round trip: the rendered state, as iptables-save prints it, parses back to the same forwards and bindings")
+    void roundTripPerOwner() {
+        SavedRules saved = captured();
+        assertThat(ReadBack.installed(saved, NATPMP, Optional.of(WITH_ADDRESS)))
+                .isEqualTo(Fixtures.threeForwardsAndABinding(WITH_ADDRESS));
+        assertThat(ReadBack.installed(saved, NETMAP, Optional.of(WITH_ADDRESS)))
+                .isEqualTo(new FirewallState(WITH_ADDRESS, Set.of(), Set.of(HOST, SECOND)));
+        assertThat(ReadBack.installed(saved, OwnerChains.of("other"), Optional.of(WITH_ADDRESS)))
+                .isEqualTo(FirewallState.empty(WITH_ADDRESS));
+    }
+
+    @Test
+    void readBackWithoutKnownTopologyTakesTheInterfaceFromTheRules() {
+        FirewallState state = ReadBack.installed(captured(), NETMAP, Optional.empty());
+        assertThat(state.topology().externalInterface()).isEqualTo("wan0");
+        assertThat(state.bindings()).containsExactlyInAnyOrder(HOST, SECOND);
+    }
+
+    @Test
+    void jumpsAndChecksOfIntactChains() {
+        SavedRules saved = captured();
+        assertThat(saved.jumps(NATPMP)).isEqualTo(new JumpCounts(1, 1, 1));
+        assertThat(saved.jumps(OwnerChains.of("other"))).isEqualTo(JumpCounts.NONE);
+        assertThat(ReadBack.check(saved, NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1))).isEmpty();
+        assertThat(ReadBack.check(saved, NETMAP, IptablesScript.expectedCounts(WITH_ADDRESS, 0, 2))).isEmpty();
+        assertThat(saved.rules(Rule.FILTER, "FORWARD"))
+                .contains("-m comment --comment \"operator: drop the rest\" -j DROP");
+    }
+
+    @Test
+    @DisplayName("a forward missing one of its rules is not reported as installed")
+    void incompleteForwardIsNotInstalled() {
+        String filter = Golden.read("save-filter.txt").replace(
+                "-A NATPMP-NATPMP-FWD -d 192.168.50.12/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -j ACCEPT\n",
+                "");
+        SavedRules saved = SavedRules.parse(Golden.read("save-nat.txt"), filter);
+        assertThat(ReadBack.installed(saved, NATPMP, Optional.of(WITH_ADDRESS)).forwards())
+                .containsExactlyInAnyOrder(WEB, VPN).doesNotContain(SSH);
+        assertThat(ReadBack.check(saved, NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1)))
+                .hasValue("filter chain NATPMP-NATPMP-FWD has 3 of 4 rules");
+    }
+
+    @Test
+    @DisplayName("watchdog check: a flushed nat table, a deleted jump, a deleted chain are all noticed")
+    void checkNoticesFlushesAndDeletions() {
+        RuleCounts counts = IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1);
+        String flushedNat = Golden.read("save-nat.txt").lines().filter(l -> !l.startsWith("-A "))
+                .reduce("", (a, b) -> a + b + "\n");
+        assertThat(ReadBack.check(SavedRules.parse(flushedNat, Golden.read("save-filter.txt")), NATPMP, counts))
+                .hasValue("nat chain NATPMP-NATPMP-PRE has 0 of 7 rules; nat chain NATPMP-NATPMP-POST has 0 of 7 rules");
+        String noJump = Golden.read("save-filter.txt").replace("-A FORWARD -j NATPMP-NATPMP-FWD\n", "");
+        assertThat(ReadBack.check(SavedRules.parse(Golden.read("save-nat.txt"), noJump), NATPMP, counts))
+                .hasValue("filter FORWARD jumps 0 times to NATPMP-NATPMP-FWD");
+        String noChain = noJump.lines().filter(l -> !l.contains("NATPMP-NATPMP-FWD"))
+                .reduce("", (a, b) -> a + b + "\n");
+        assertThat(ReadBack.check(SavedRules.parse(Golden.read("save-nat.txt"), noChain), NATPMP, counts))
+                .hasValue("filter chain NATPMP-NATPMP-FWD is missing");
+    }
+
+    @Test
+    void ruleOutsideATableIsRejected() {
+        assertThatThrownBy(() -> SavedRules.parse("-A PREROUTING -j X\n"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("line 1");
+    }
+}

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.nftables.internal.exec;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import natpmp.api.BackendHealth;
+import natpmp.api.FirewallBackend;
+import natpmp.api.FirewallChange;
+import natpmp.api.FirewallException;
+import natpmp.api.FirewallState;
+import natpmp.api.Health;
+import natpmp.api.HostBinding;
+import natpmp.api.PortForward;
+import natpmp.api.Topology;
+import natpmp.exec.Command;
+import natpmp.exec.CommandException;
+import natpmp.exec.CommandResult;
+import natpmp.exec.ProcessRunner;
+import natpmp.nftables.internal.core.Delta;
+import natpmp.nftables.internal.core.NftRuleset;
+import natpmp.nftables.internal.core.NftScript;
+import natpmp.nftables.internal.core.NftSettings;
+import natpmp.nftables.internal.core.OwnerNames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The nftables backend without OSGi: applies {@link NftScript} transactions with {@code nft -f -} and reads
+ * back with {@code nft -j}, through a {@link ProcessRunner}.
+ *
+ * <p>Every kernel operation (callers' and the watchdog's) runs under one lock, so the per-owner state and the
+ * kernel move together. An owner's state changes only after the kernel accepted the transaction, so nothing
+ * is believed installed that the kernel refused. {@link #health()} never blocks.
+ */
+public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
+    /** The value of {@link FirewallBackend#BACKEND_PROPERTY}. */
+    public static final String NAME = "nftables";
+    /** The program. */
+    public static final String NFT = "nft";
+
+    /**
+     * Above this many elements the watchdog compares elements only every few rounds (a full listing costs
+     * about 50 ms per 1000 elements); the cheap chain check still runs every round.
+     */
+    static final long FULL_CHECK_ELEMENTS = 5000;
+    /** Longest standard error kept in an exception: nft echoes the failing line, which can be huge. */
+    private static final int MAX_STDERR = 4000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(NftablesFirewall.class);
+
+    private final ProcessRunner runner;
+    private final InstantSource clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AtomicReference<ScheduledExecutorService> watchdog = new AtomicReference<>();
+
+    // guarded by lock
+    private final Map<String, OwnerState> owners = new TreeMap<>();
+    private NftSettings settings;
+    private long repairs;
+    private long rounds;
+    /** Whether the current FAILED state came from a read, which a good read clears. */
+    private boolean failureFromRead;
+
+    private volatile BackendHealth health;
+
+    /**
+     * @param runner   runs {@code nft}
+     * @param settings the validated configuration
+     * @param clock    for the {@link BackendHealth#since()} stamps
+     */
+    public NftablesFirewall(ProcessRunner runner, NftSettings settings, InstantSource clock) {
+        this.runner = runner;
+        this.settings = settings;
+        this.clock = clock;
+        this.health = new BackendHealth(NAME, Health.OK, clock.instant(), Optional.empty(), 0);
+    }
+
+    /** Starts the watchdog (unless its interval is 0). */
+    public void start() {
+        schedule(settingsLocked().watchInterval());
+    }
+
+    private NftSettings settingsLocked() {
+        lock.lock();
+        try {
+            return settings;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void schedule(Duration interval) {
+        if (interval.isZero()) {
+            return;
+        }
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "natpmp-nftables-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.scheduleWithFixedDelay(this::watchOnce, interval.toMillis(), interval.toMillis(),
+                TimeUnit.MILLISECONDS);
+        ScheduledExecutorService previous = watchdog.getAndSet(executor);
+        if (previous != null) {
+            previous.shutdownNow();
+        }
+    }
+
+    private void stopWatchdog(Duration wait) {
+        ScheduledExecutorService executor = watchdog.getAndSet(null);
+        if (executor != null) {
+            executor.shutdownNow(); // interrupts a running check; the runner then kills its child
+            try {
+                if (!executor.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("nftables watchdog did not stop within {} ms", wait.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Applies new settings in place: the timeout at once, a new watchdog interval by rescheduling, a new
+     * table name by deleting the old table and writing every owner into the new one.
+     *
+     * @param next the new settings
+     */
+    public void update(NftSettings next) {
+        boolean reschedule;
+        lock.lock();
+        try {
+            NftSettings previous = settings;
+            reschedule = !previous.watchInterval().equals(next.watchInterval());
+            settings = next;
+            if (!previous.table().equals(next.table())) {
+                moveTable(previous.table());
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (reschedule) {
+            stopWatchdog(next.timeout());
+            schedule(next.watchInterval());
+        }
+    }
+
+    private void moveTable(String old) {
+        try {
+            nft(NftScript.deleteTable(old));
+        } catch (FirewallException e) {
+            LOG.error("nftables: could not delete table ip {} while moving to ip {}: {}", old, settings.table(),
+                    e.getMessage());
+        }
+        if (!owners.isEmpty()) {
+            try {
+                replaceAllLocked(null);
+                succeeded();
+            } catch (FirewallException e) {
+                failed(e, false);
+            }
+        }
+        LOG.info("nftables: table is now ip {}", settings.table());
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public void reconcile(String owner, FirewallState desired) throws FirewallException {
+        OwnerNames names = OwnerNames.of(owner);
+        NftScript.requireValid(desired);
+        lock.lock();
+        try {
+            // First owner of this run: start from an empty table, whatever an earlier run left behind.
+            boolean fresh = owners.isEmpty();
+            Set<String> all = new HashSet<>(owners.keySet());
+            all.add(owner);
+            nft(NftScript.replace(settings.table(), fresh, List.of(new NftScript.Section(names, desired)), all));
+            owners.put(owner, new OwnerState(names, desired));
+            succeeded();
+            LOG.info("nftables: owner {} reconciled to {} forwards and {} bindings", owner, desired.forwards().size(),
+                    desired.bindings().size());
+        } catch (FirewallException e) {
+            failed(e, false);
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void apply(String owner, FirewallChange change) throws FirewallException {
+        OwnerNames names = OwnerNames.of(owner);
+        lock.lock();
+        try {
+            OwnerState state = owners.get(owner);
+            if (state == null) {
+                throw new FirewallException("owner " + owner + " has no state here: reconcile it before apply");
+            }
+            Delta delta = Delta.of(state.forwards, state.bindings, change);
+            if (delta.isEmpty()) {
+                return;
+            }
+            Set<PortForward> forwards = new HashSet<>(state.forwards);
+            Set<HostBinding> bindings = new HashSet<>(state.bindings);
+            delta.applyTo(forwards, bindings);
+            FirewallState next = new FirewallState(state.topology, forwards, bindings);
+            NftScript.requireValid(next);
+            try {
+                nft(NftScript.change(settings.table(), names, delta));
+                succeeded();
+            } catch (FirewallException e) {
+                if (e.exitStatus() == FirewallException.NO_EXIT) {
+                    failed(e, false);
+                    throw e;
+                }
+                rebuildAfterRefusedBatch(owner, next, e);
+            }
+            delta.applyTo(state.forwards, state.bindings);
+            LOG.info("nftables: owner {}: added {} forwards and {} bindings, removed {} forwards and {} bindings",
+                    owner, delta.addForwards().size(), delta.addBindings().size(), delta.removeForwards().size(),
+                    delta.removeBindings().size());
+            if (LOG.isDebugEnabled()) {
+                delta.removeForwards().forEach(f -> LOG.debug("nftables: owner {}: removed {}", owner, f));
+                delta.addForwards().forEach(f -> LOG.debug("nftables: owner {}: added {}", owner, f));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The kernel refused a batch that matches our state (an element to delete is gone, the table was flushed):
+     * our table was changed from outside. Rewrite the whole table from the owners' states instead, with this
+     * owner at its next state.
+     */
+    private void rebuildAfterRefusedBatch(String owner, FirewallState next, FirewallException refused)
+            throws FirewallException {
+        try {
+            replaceAllLocked(new NftScript.Section(OwnerNames.of(owner), next));
+        } catch (FirewallException e) {
+            refused.addSuppressed(e);
+            failed(refused, false);
+            throw refused;
+        }
+        repaired("owner " + owner + ": a batch was refused (" + refused.getMessage()
+                + "); rewrote the table from the whole state");
+    }
+
+    @Override
+    public FirewallState installed(String owner) throws FirewallException {
+        OwnerNames names = OwnerNames.of(owner);
+        lock.lock();
+        try {
+            NftRuleset ruleset = readTable();
+            readSucceeded();
+            OwnerState state = owners.get(owner);
+            return ruleset.installed(names, Optional.ofNullable(state).map(s -> s.topology));
+        } catch (FirewallException e) {
+            failed(e, true);
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void release(String owner) throws FirewallException {
+        OwnerNames names = OwnerNames.of(owner);
+        lock.lock();
+        try {
+            Set<String> remaining = new HashSet<>(owners.keySet());
+            remaining.remove(owner);
+            nft(NftScript.release(settings.table(), names, remaining));
+            owners.remove(owner);
+            succeeded();
+            LOG.info("nftables: owner {} released, its chains, maps and sets are gone", owner);
+        } catch (FirewallException e) {
+            failed(e, false);
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public BackendHealth health() {
+        return health;
+    }
+
+    /** Stops the watchdog and deletes our table, bounded by a few command timeouts. Idempotent. */
+    @Override
+    public void close() {
+        Duration timeout = settingsLocked().timeout();
+        stopWatchdog(timeout);
+        try {
+            if (!lock.tryLock(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)) {
+                LOG.error("nftables: could not delete our table, an operation is still running");
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            nft(NftScript.deleteTable(settings.table()));
+            LOG.info("nftables: deleted table ip {} (owners {})", settings.table(), owners.keySet());
+            owners.clear();
+        } catch (FirewallException e) {
+            LOG.error("nftables: could not delete our table: {}", e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Rewrites the whole table from scratch in one transaction; {@code override} replaces one owner's state. */
+    private void replaceAllLocked(NftScript.Section override) throws FirewallException {
+        List<NftScript.Section> sections = new ArrayList<>();
+        Set<String> all = new HashSet<>(owners.keySet());
+        for (OwnerState s : owners.values()) {
+            if (override == null || !override.names().equals(s.names)) {
+                sections.add(new NftScript.Section(s.names, s.snapshot()));
+            }
+        }
+        if (override != null) {
+            sections.add(override);
+            all.add(override.names().owner());
+        }
+        nft(NftScript.replace(settings.table(), true, sections, all));
+    }
+
+    /**
+     * One watchdog round: a cheap check of the chains every round, the full element comparison every round for
+     * small states and every few rounds for large ones; anything missing (an external {@code nft flush ruleset},
+     * a deleted table, a deleted element) rewrites the whole table (SPEC known problems 5).
+     */
+    void watchOnce() {
+        lock.lock();
+        try {
+            if (owners.isEmpty()) {
+                return;
+            }
+            rounds++;
+            List<OwnerNames> names = owners.values().stream().map(s -> s.names).toList();
+            Optional<String> problem = readChains().checkChains(names);
+            if (problem.isEmpty() && rounds % fullCheckEvery() == 0) {
+                NftRuleset ruleset = readTable();
+                List<String> problems = new ArrayList<>();
+                for (OwnerState s : owners.values()) {
+                    ruleset.check(s.names, s.snapshot())
+                            .ifPresent(p -> problems.add("owner " + s.names.owner() + ": " + p));
+                }
+                problem = problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+            }
+            if (problem.isPresent()) {
+                String what = "table ip " + settings.table() + ": " + problem.get();
+                LOG.warn("nftables: {}; it was changed from outside, restoring it", what);
+                setHealth(Health.DEGRADED, Optional.of(what));
+                replaceAllLocked(null);
+                repaired(what + "; restored");
+            } else {
+                readSucceeded();
+                if (health.state() == Health.DEGRADED) {
+                    setHealth(Health.OK, health.lastError());
+                }
+            }
+        } catch (FirewallException e) {
+            failed(e, true);
+        } catch (RuntimeException e) {
+            LOG.error("nftables watchdog round failed", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private long fullCheckEvery() {
+        long elements = 0;
+        for (OwnerState s : owners.values()) {
+            elements += 3L * (s.forwards.size() + s.bindings.size());
+        }
+        return Math.max(1, elements / FULL_CHECK_ELEMENTS);
+    }
+
+    // --- health
+
+    private void succeeded() {
+        failureFromRead = false;
+        if (health.state() != Health.OK) {
+            LOG.info("nftables backend is healthy again");
+            setHealth(Health.OK, health.lastError());
+        }
+    }
+
+    private void readSucceeded() {
+        if (health.state() == Health.FAILED && failureFromRead) {
+            failureFromRead = false;
+            LOG.info("nftables backend is healthy again");
+            setHealth(Health.OK, health.lastError());
+        }
+    }
+
+    private void repaired(String what) {
+        repairs++;
+        failureFromRead = false;
+        setHealth(Health.DEGRADED, Optional.of(what));
+    }
+
+    private void failed(FirewallException e, boolean fromRead) {
+        LOG.error("nftables: {}", e.getMessage());
+        failureFromRead = fromRead;
+        setHealth(Health.FAILED, Optional.of(e.getMessage()));
+    }
+
+    private void setHealth(Health state, Optional<String> lastError) {
+        BackendHealth h = health;
+        health = new BackendHealth(NAME, state, state == h.state() ? h.since() : clock.instant(), lastError, repairs);
+    }
+
+    // --- processes
+
+    private void nft(String script) throws FirewallException {
+        run(new Command(List.of(NFT, "-f", "-"), script, settings.timeout()));
+    }
+
+    private NftRuleset readTable() throws FirewallException {
+        Command list = Command.of(settings.timeout(), NFT, "-j", "list", "table", "ip", settings.table());
+        CommandResult result = start(list);
+        if (!result.succeeded() && result.stderr().contains("No such file or directory")) {
+            return NftRuleset.absent();
+        }
+        return parse(list, check(list, result));
+    }
+
+    private NftRuleset readChains() throws FirewallException {
+        // Lists chain names only: a few milliseconds however many elements the maps hold.
+        Command list = Command.of(settings.timeout(), NFT, "-j", "list", "chains", "ip");
+        return parse(list, run(list));
+    }
+
+    private NftRuleset parse(Command command, CommandResult result) throws FirewallException {
+        try {
+            return NftRuleset.parse(result.stdout(), settings.table());
+        } catch (IllegalArgumentException e) {
+            throw new FirewallException("cannot read the output of nft: " + e.getMessage(), command.argv(),
+                    result.exitStatus(), result.stderr(), e);
+        }
+    }
+
+    private CommandResult run(Command command) throws FirewallException {
+        return check(command, start(command));
+    }
+
+    private CommandResult start(Command command) throws FirewallException {
+        try {
+            return runner.run(command);
+        } catch (CommandException e) {
+            throw new FirewallException(e.getMessage(), command.argv(), FirewallException.NO_EXIT, e.stderr(), e);
+        }
+    }
+
+    private static CommandResult check(Command command, CommandResult result) throws FirewallException {
+        if (!result.succeeded()) {
+            String stderr = result.stderr();
+            if (stderr.length() > MAX_STDERR) {
+                stderr = stderr.substring(0, MAX_STDERR) + " [" + (stderr.length() - MAX_STDERR) + " more characters]";
+            }
+            throw new FirewallException("nft command failed", command.argv(), result.exitStatus(), stderr, null);
+        }
+        return result;
+    }
+
+    /** One owner's last desired state that the kernel accepted; mutated in place by batches. */
+    private static final class OwnerState {
+        final OwnerNames names;
+        final Topology topology;
+        final Set<PortForward> forwards;
+        final Set<HostBinding> bindings;
+
+        OwnerState(OwnerNames names, FirewallState state) {
+            this.names = names;
+            this.topology = state.topology();
+            this.forwards = new HashSet<>(state.forwards());
+            this.bindings = new HashSet<>(state.bindings());
+        }
+
+        FirewallState snapshot() {
+            return new FirewallState(topology, forwards, bindings);
+        }
+    }
+}
