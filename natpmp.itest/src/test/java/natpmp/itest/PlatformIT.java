@@ -26,7 +26,7 @@ class PlatformIT {
     void everyBundleResolvesAndIsActive() {
         List<Bundle> bundles = Arrays.asList(context.getBundles());
         assertThat(bundles).extracting(Bundle::getSymbolicName)
-                .contains("natpmp.api", "natpmp.exec", "natpmp.service", "natpmp.iptables",
+                .contains("natpmp.api", "natpmp.exec", "natpmp.service", "natpmp.iptables", "natpmp.nftables",
                         "org.apache.felix.scr", "org.apache.felix.configadmin", "org.apache.felix.metatype",
                         "org.apache.felix.fileinstall", "org.apache.felix.http.jetty12", "org.apache.felix.webconsole");
         assertThat(bundles).allSatisfy(b -> assertThat(b.getState())

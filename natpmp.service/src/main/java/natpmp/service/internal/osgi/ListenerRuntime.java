@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.service.internal.osgi;
+
+import natpmp.api.BackendHealth;
+import natpmp.api.FirewallBackend;
+import natpmp.api.FirewallChange;
+import natpmp.api.FirewallException;
+import natpmp.api.FirewallState;
+import natpmp.api.LanNetwork;
+import natpmp.api.Mapping;
+import natpmp.api.MappingSnapshot;
+import natpmp.api.Origin;
+import natpmp.api.PortForward;
+import natpmp.api.Protocol;
+import natpmp.api.Topology;
+import natpmp.service.internal.core.ChangeAccumulator;
+import natpmp.service.internal.core.Completion;
+import natpmp.service.internal.core.GatewayPorts;
+import natpmp.service.internal.core.InternalChange;
+import natpmp.service.internal.core.Lease;
+import natpmp.service.internal.core.LeaseCodec;
+import natpmp.service.internal.core.LeaseFile;
+import natpmp.service.internal.core.LeaseFile.StoredLease;
+import natpmp.service.internal.core.MalformedPacketException;
+import natpmp.service.internal.core.MappingKey;
+import natpmp.service.internal.core.NatPmpCodec;
+import natpmp.service.internal.core.NatPmpEngine;
+import natpmp.service.internal.core.Outcome;
+import natpmp.service.internal.core.Request;
+import natpmp.service.internal.net.Interfaces;
+import natpmp.service.internal.net.LanSocket;
+import natpmp.service.internal.net.LeaseStore;
+import natpmp.service.internal.net.ProcNetPorts;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * The running NAT-PMP listener: sockets, the event loop, group commit, announcements, the external address,
+ * expiry and the lease file.
+ *
+ * <h2>Threads</h2>
+ * <ul>
+ * <li>{@code natpmp-recv-<address>}, one per LAN socket: blocking receive, hands bytes and sender to the loop.</li>
+ * <li>{@code natpmp-loop}: owns the {@link NatPmpEngine}, the sockets (for sending), every timer and all
+ * mutable state of this class. Nothing else touches them.</li>
+ * <li>{@code natpmp-commit}: runs one firewall job at a time (apply, reconcile, release) and then writes the
+ * lease file; reports back to the loop.</li>
+ * </ul>
+ *
+ * <h2>Group commit</h2>
+ * Requests that change the kernel are queued; when no job is running the loop turns the whole queue into one
+ * job (one {@link FirewallChange}, or a full {@link FirewallBackend#reconcile} when the backend is new, the
+ * topology changed or a job failed). While a job runs, the loop keeps answering renewals from memory and
+ * queues new changes for the next job. A client gets its reply only after the job holding its change has
+ * succeeded <em>and</em> the lease file naming its mapping has been written: so a {@code kill -9} right after
+ * a reply cannot lose that mapping. Renewals, which only move an expiry, are saved within
+ * {@link #LEASE_DEBOUNCE_MILLIS}; a crash in that window restores the mapping with its previous expiry.
+ */
+final class ListenerRuntime implements AutoCloseable {
+    /** Owner name of our state in the firewall backend. */
+    static final String OWNER = "natpmp";
+    /** Copies of each announcement (RFC 6886 §3.2.1, N23). */
+    static final int ANNOUNCEMENTS = 10;
+    /** Gap after the first announcement; it doubles after each copy. */
+    static final long FIRST_GAP_MILLIS = 250;
+    /** How long renewals may wait before the lease file is rewritten. */
+    static final long LEASE_DEBOUNCE_MILLIS = 1000;
+    private static final long SNAPSHOT_DELAY_MILLIS = 50;
+    private static final long MIN_RETRY_MILLIS = 1000;
+    private static final long MAX_RETRY_MILLIS = 60_000;
+    private static final long MALFORMED_LOG_WINDOW_MILLIS = 10_000;
+    private static final int MALFORMED_LOG_PER_WINDOW = 10;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerRuntime.class);
+
+    /** Looks up the external address of an interface. */
+    @FunctionalInterface
+    interface ExternalAddressSource {
+        /**
+         * @param interfaceName the external interface
+         * @return its address, empty while none
+         */
+        Optional<Inet4Address> lookup(String interfaceName);
+    }
+
+    /**
+     * What production takes from the host; tests replace parts of it.
+     *
+     * @param serverPort        the port to bind (5351; 0 in tests)
+     * @param announceTarget    where announcements go (224.0.0.1:5350)
+     * @param addressPollMillis how often the external address is checked
+     * @param monotonicMillis   the monotonic clock
+     * @param wallMillis        the wall clock (lease file only)
+     * @param externalAddresses external address lookup
+     * @param gatewayPorts      ports the gateway uses (N32)
+     * @param random            randomness for port choice
+     */
+    record Params(int serverPort, InetSocketAddress announceTarget, long addressPollMillis, LongSupplier monotonicMillis,
+            LongSupplier wallMillis, ExternalAddressSource externalAddresses, GatewayPorts gatewayPorts,
+            RandomGenerator random) {
+
+        static Params production() {
+            LongSupplier mono = () -> System.nanoTime() / 1_000_000;
+            return new Params(NatPmpCodec.SERVER_PORT,
+                    new InetSocketAddress(allHosts(), NatPmpCodec.CLIENT_PORT), 1000, mono,
+                    System::currentTimeMillis, Interfaces::firstIpv4, new ProcNetPorts(Path.of("/proc/net"), mono),
+                    new SecureRandom());
+        }
+
+        private static Inet4Address allHosts() {
+            return natpmp.service.internal.core.Addresses.parse("224.0.0.1");
+        }
+    }
+
+    private record Destination(LanSocket socket, InetSocketAddress sender) {
+    }
+
+    private record AdminOp(CompletableFuture<Integer> future, int count) {
+    }
+
+    private record Job(FirewallBackend backend, FirewallState state, FirewallChange change, List<Long> tickets,
+            List<FirewallBackend> release, Optional<String> leases, long version, long generation) {
+    }
+
+    private final Params params;
+    private final Optional<LeaseStore> leaseStore;
+    private final ScheduledThreadPoolExecutor loop;
+    private final ExecutorService commit;
+    private final NatPmpEngine engine;
+
+    // ---- owned by the loop thread (set up in the constructor before any task runs) ----
+    private ListenerSettings settings;
+    private List<LanNetwork> lans;
+    private final Map<Inet4Address, LanSocket> sockets = new LinkedHashMap<>();
+    private FirewallBackend backend;
+    private final List<FirewallBackend> toRelease = new ArrayList<>();
+    private Optional<BackendHealth> health = Optional.empty();
+    private final List<Long> queuedTickets = new ArrayList<>();
+    private final ChangeAccumulator queuedChange = new ChangeAccumulator();
+    private final Map<Long, FirewallChange> ticketChanges = new HashMap<>();
+    private final Map<Long, String> reasons = new HashMap<>();
+    private final Map<Long, Destination> destinations = new HashMap<>();
+    private final Map<Long, AdminOp> adminOps = new HashMap<>();
+    private boolean inFlight;
+    private long reconcileGeneration = 1;
+    private long reconciledGeneration;
+    private long persistedVersion = Long.MIN_VALUE;
+    private long retryDelay = MIN_RETRY_MILLIS;
+    private ScheduledFuture<?> retryTask;
+    private ScheduledFuture<?> leaseTask;
+    private ScheduledFuture<?> burstTask;
+    private int burstSent;
+    private ScheduledFuture<?> expiryTask;
+    private long expiryAt = Long.MAX_VALUE;
+    private ScheduledFuture<?> snapshotTask;
+    private ScheduledFuture<?> pollTask;
+    private long malformedWindowStart;
+    private int malformedLogged;
+    private boolean closed;
+
+    private volatile MappingSnapshot snapshot;
+
+    /**
+     * Resolves the LAN entries, restores the lease file, binds the sockets and starts the threads.
+     *
+     * @param settings  validated settings
+     * @param leaseFile the lease file, empty when the framework gives no data area
+     * @param params    host access
+     * @throws IllegalArgumentException if a LAN entry cannot be used
+     * @throws IllegalStateException    if a LAN socket cannot be bound
+     */
+    ListenerRuntime(ListenerSettings settings, Optional<Path> leaseFile, Params params) {
+        this.params = params;
+        this.settings = settings;
+        this.lans = Interfaces.resolveLans(settings.lan(), settings.externalInterface());
+        this.leaseStore = leaseFile.map(LeaseStore::new);
+        long now = now();
+        this.engine = new NatPmpEngine(settings.engine(), params.gatewayPorts(), params.random(), now);
+        engine.setStaticMappings(settings.staticMappings())
+                .ifPresent(ic -> engine.committed(List.of(ic.ticket()), now)); // installed by the first reconcile
+        restore();
+        engine.setExternalAddress(params.externalAddresses().lookup(settings.externalInterface()));
+        this.loop = new ScheduledThreadPoolExecutor(1, named("natpmp-loop"));
+        this.loop.setRemoveOnCancelPolicy(true);
+        this.commit = Executors.newSingleThreadExecutor(named("natpmp-commit"));
+        try {
+            if (settings.enabled()) {
+                for (LanNetwork lan : lans) {
+                    sockets.put(lan.address(), LanSocket.open(lan, params.serverPort(), this::received));
+                }
+            }
+        } catch (IOException e) {
+            sockets.values().forEach(LanSocket::close);
+            loop.shutdownNow();
+            commit.shutdownNow();
+            throw new IllegalStateException("NAT-PMP cannot listen: " + e.getMessage(), e);
+        }
+        publishSnapshot();
+        loop.execute(safe(this::start));
+    }
+
+    private void start() {
+        LOG.info("NAT-PMP listener started: {} on {}, external interface {} ({}), {} mappings",
+                settings.enabled() ? "listening" : "disabled", sockets.isEmpty() ? lans : sockets.values(),
+                settings.externalInterface(), engine.externalAddress().map(Inet4Address::getHostAddress).orElse("no address"),
+                engine.leases().size());
+        if (engine.externalAddress().isEmpty()) {
+            LOG.warn("NAT-PMP: {} has no IPv4 address; requests get result 3 until it has one (N7)",
+                    settings.externalInterface());
+        }
+        pollTask = loop.scheduleWithFixedDelay(safe(this::pollAddress), params.addressPollMillis(),
+                params.addressPollMillis(), TimeUnit.MILLISECONDS);
+        startBurst(); // N23: on start
+        rescheduleExpiry();
+        startBatch();
+        scheduleLeaseWrite();
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    private void restore() {
+        if (leaseStore.isEmpty()) {
+            LOG.info("NAT-PMP: no bundle data area; mappings are not persisted");
+            return;
+        }
+        Path file = leaseStore.get().file();
+        Optional<String> text;
+        try {
+            text = leaseStore.get().read();
+        } catch (IOException e) {
+            LOG.warn("NAT-PMP: cannot read lease file {} ({}); mapping state lost, new epoch", file, e.getMessage());
+            return;
+        }
+        if (text.isEmpty()) {
+            LOG.info("NAT-PMP: no lease file at {}; new epoch", file);
+            return;
+        }
+        LeaseFile stored;
+        try {
+            stored = LeaseCodec.parse(text.get());
+        } catch (LeaseCodec.CorruptLeaseFileException e) {
+            LOG.warn("NAT-PMP: lease file {} is unusable ({}); mapping state lost, new epoch (N24)", file,
+                    e.getMessage());
+            return;
+        }
+        long nowWall = params.wallMillis().getAsLong();
+        long now = now();
+        List<Lease> leases = new ArrayList<>();
+        int expired = 0;
+        for (StoredLease s : stored.leases()) {
+            long remaining = s.expiresAtWallMillis() - nowWall;
+            if (remaining <= 0) {
+                expired++; // ran out while we were stopped: not a loss, just expiry
+            } else {
+                leases.add(new Lease(s.key(), s.externalPort(), Origin.NATPMP, s.lifetime(), now + remaining));
+            }
+        }
+        List<Lease> rejected = engine.restore(leases, now);
+        if (rejected.isEmpty()) {
+            long age = Math.max(0, nowWall - stored.epochStartWallMillis());
+            engine.continueEpoch(now - age);
+            LOG.info("NAT-PMP: restored {} mappings from {} ({} expired while stopped); epoch continues at {} s",
+                    leases.size(), file, expired, engine.epochSeconds(now));
+        } else {
+            engine.resetEpoch(now);
+            LOG.warn("NAT-PMP: restored {} mappings from {}, {} collided with static mappings and were dropped;"
+                    + " new epoch (N24)", leases.size() - rejected.size(), file, rejected.size());
+        }
+    }
+
+    // ------------------------------------------------------------------ packets
+
+    private void received(LanSocket socket, InetSocketAddress sender, byte[] data) {
+        loop.execute(safe(() -> onPacket(socket, sender, data)));
+    }
+
+    private void onPacket(LanSocket socket, InetSocketAddress sender, byte[] data) {
+        if (closed || !settings.enabled() || sockets.get(socket.lan().address()) != socket) {
+            return;
+        }
+        Inet4Address client = (Inet4Address) sender.getAddress();
+        if (!fromLan(client)) {
+            // N15: requests only from the LAN, for the sender itself
+            LOG.debug("NAT-PMP: ignoring {} bytes from {}: not from a LAN", data.length, sender);
+            return;
+        }
+        Request request;
+        try {
+            request = NatPmpCodec.decode(ByteBuffer.wrap(data));
+        } catch (MalformedPacketException e) {
+            malformed(sender, e); // N33: dropped
+            return;
+        }
+        long now = now();
+        Outcome outcome = engine.handle(client, request, now);
+        LOG.debug("NAT-PMP: {} from {} -> {}", request, sender, outcome);
+        if (outcome instanceof Outcome.Reply r) {
+            send(socket, sender, r.bytes());
+        } else if (outcome instanceof Outcome.Pending p) {
+            destinations.put(p.ticket(), new Destination(socket, sender));
+            enqueue(p.ticket(), p.change(), "requested by " + client.getHostAddress());
+        } else if (outcome instanceof Outcome.Joined j) {
+            destinations.put(j.ticket(), new Destination(socket, sender));
+        }
+        afterChange();
+    }
+
+    private boolean fromLan(Inet4Address client) {
+        for (LanNetwork lan : lans) {
+            if (lan.contains(client)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void malformed(InetSocketAddress sender, MalformedPacketException e) {
+        long now = now();
+        if (now - malformedWindowStart > MALFORMED_LOG_WINDOW_MILLIS) {
+            malformedWindowStart = now;
+            malformedLogged = 0;
+        }
+        if (malformedLogged++ < MALFORMED_LOG_PER_WINDOW) {
+            LOG.debug("NAT-PMP: dropped malformed packet from {}: {}", sender, e.getMessage());
+        }
+    }
+
+    private void send(LanSocket socket, InetSocketAddress target, byte[] bytes) {
+        try {
+            socket.send(bytes, target);
+        } catch (IOException e) {
+            LOG.debug("NAT-PMP: cannot answer {}: {}", target, e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ group commit
+
+    private void enqueue(long ticket, FirewallChange change, String reason) {
+        queuedTickets.add(ticket);
+        queuedChange.append(change);
+        ticketChanges.put(ticket, change);
+        reasons.put(ticket, reason);
+        startBatch();
+    }
+
+    private void startBatch() {
+        if (closed || inFlight) {
+            return;
+        }
+        long now = now();
+        if (backend == null) {
+            // nothing of ours is in any kernel: internal changes simply hold; clients were promised a rule
+            if (!queuedTickets.isEmpty()) {
+                List<Long> clientTickets = new ArrayList<>();
+                List<Long> internalTickets = new ArrayList<>();
+                for (long t : queuedTickets) {
+                    (destinations.containsKey(t) ? clientTickets : internalTickets).add(t);
+                }
+                queuedTickets.clear();
+                queuedChange.clear();
+                deliver(engine.failed(clientTickets, now), Optional.of(new IllegalStateException("no firewall backend")));
+                logChanges(internalTickets);
+                deliver(engine.committed(internalTickets, now), Optional.empty());
+            }
+            if (!toRelease.isEmpty()) {
+                submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(),
+                        List.copyOf(toRelease), Optional.empty(), engine.version(), reconcileGeneration));
+            }
+            return;
+        }
+        boolean reconcile = reconcileGeneration != reconciledGeneration;
+        if (queuedTickets.isEmpty() && !reconcile) {
+            return;
+        }
+        List<Long> tickets = List.copyOf(queuedTickets);
+        FirewallChange change = queuedChange.build();
+        queuedTickets.clear();
+        queuedChange.clear();
+        FirewallState state = reconcile ? new FirewallState(topology(), engine.desiredForwards(), Set.of()) : null;
+        submit(new Job(backend, state, change, tickets, List.copyOf(toRelease), leaseText(), engine.version(),
+                reconcileGeneration));
+    }
+
+    private void submit(Job job) {
+        inFlight = true;
+        if (leaseTask != null) {
+            leaseTask.cancel(false);
+            leaseTask = null;
+        }
+        commit.execute(() -> runJob(job));
+    }
+
+    /** On the commit thread: kernel first, then the lease file, then back to the loop. */
+    private void runJob(Job job) {
+        Exception error = null;
+        try {
+            if (job.backend() != null) {
+                if (job.state() != null) {
+                    job.backend().reconcile(OWNER, job.state());
+                } else if (!job.change().isEmpty()) {
+                    job.backend().apply(OWNER, job.change());
+                }
+            }
+        } catch (FirewallException | RuntimeException e) {
+            error = e;
+        }
+        List<FirewallBackend> released = new ArrayList<>();
+        boolean persisted = false;
+        if (error == null) {
+            for (FirewallBackend old : job.release()) {
+                try {
+                    old.release(OWNER);
+                    LOG.info("NAT-PMP: released our rules from firewall backend {}", name(old));
+                } catch (FirewallException | RuntimeException e) {
+                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(old),
+                            e.getMessage());
+                }
+                released.add(old);
+            }
+            if (job.leases().isPresent() && leaseStore.isPresent()) {
+                try {
+                    leaseStore.get().write(job.leases().get());
+                    persisted = true;
+                } catch (IOException e) {
+                    LOG.warn("NAT-PMP: cannot write lease file {}: {}", leaseStore.get().file(), e.toString());
+                }
+            }
+        }
+        Optional<BackendHealth> h = Optional.empty();
+        if (job.backend() != null) {
+            try {
+                h = Optional.of(job.backend().health());
+            } catch (RuntimeException e) {
+                LOG.debug("NAT-PMP: backend health unavailable", e);
+            }
+        }
+        Exception failure = error;
+        boolean saved = persisted;
+        Optional<BackendHealth> health2 = h;
+        try {
+            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), released, saved, health2)));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("NAT-PMP: loop stopped before a firewall job finished");
+        }
+    }
+
+    private void jobDone(Job job, Optional<Exception> error, List<FirewallBackend> released, boolean persisted,
+            Optional<BackendHealth> h) {
+        inFlight = false;
+        if (job.backend() != null && job.backend() == backend) {
+            health = h;
+        }
+        toRelease.removeAll(released);
+        long now = now();
+        if (error.isEmpty()) {
+            if (persisted) {
+                persistedVersion = Math.max(persistedVersion, job.version());
+            }
+            if (job.state() != null) {
+                if (job.generation() == reconcileGeneration) {
+                    reconciledGeneration = job.generation();
+                }
+                LOG.info("NAT-PMP: firewall backend {} holds all {} mappings", name(job.backend()),
+                        job.state().forwards().size());
+            }
+            retryDelay = MIN_RETRY_MILLIS;
+            logChanges(job.tickets());
+            deliver(engine.committed(job.tickets(), now), Optional.empty());
+        } else if (job.backend() != null) {
+            LOG.warn("NAT-PMP: firewall {} of {} changes failed on backend {}: {}; clients get result 3, the whole"
+                    + " state is re-applied in {} s", job.state() != null ? "reconcile" : "batch", job.tickets().size(),
+                    name(job.backend()), error.get().getMessage(), retryDelay / 1000);
+            reconcileGeneration++;
+            deliver(engine.failed(job.tickets(), now), error);
+            scheduleRetry();
+        }
+        afterChange();
+        startBatch();
+    }
+
+    private void deliver(List<Completion> completions, Optional<Exception> error) {
+        for (Completion c : completions) {
+            ticketChanges.remove(c.ticket());
+            reasons.remove(c.ticket());
+            AdminOp op = adminOps.remove(c.ticket());
+            if (op != null) {
+                if (error.isEmpty()) {
+                    op.future().complete(op.count());
+                } else {
+                    op.future().completeExceptionally(error.get());
+                }
+            }
+            Destination d = destinations.remove(c.ticket());
+            if (d != null && c.hasReply() && !closed && sockets.get(d.socket().lan().address()) == d.socket()) {
+                send(d.socket(), d.sender(), c.reply());
+            }
+        }
+    }
+
+    private void logChanges(List<Long> tickets) {
+        for (long t : tickets) {
+            FirewallChange change = ticketChanges.get(t);
+            String reason = reasons.getOrDefault(t, "");
+            if (change == null) {
+                continue;
+            }
+            for (PortForward f : change.removeForwards()) {
+                LOG.info("NAT-PMP: unmapped {} ({})", f, reason);
+            }
+            for (PortForward f : change.addForwards()) {
+                LOG.info("NAT-PMP: mapped {} ({})", f, reason);
+            }
+        }
+    }
+
+    private void scheduleRetry() {
+        if (retryTask != null || closed) {
+            return;
+        }
+        retryTask = loop.schedule(safe(() -> {
+            retryTask = null;
+            startBatch();
+        }), retryDelay, TimeUnit.MILLISECONDS);
+        retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MILLIS);
+    }
+
+    private Topology topology() {
+        return new Topology(settings.externalInterface(), engine.externalAddress(), lans);
+    }
+
+    // ------------------------------------------------------------------ lease file
+
+    private Optional<String> leaseText() {
+        if (leaseStore.isEmpty()) {
+            return Optional.empty();
+        }
+        long now = now();
+        long wall = params.wallMillis().getAsLong();
+        List<StoredLease> stored = new ArrayList<>();
+        for (Lease l : engine.leases()) {
+            if (!l.isStatic()) {
+                stored.add(new StoredLease(l.key(), l.externalPort(), l.lifetime(), wall + (l.expiresAt() - now)));
+            }
+        }
+        return Optional.of(LeaseCodec.format(new LeaseFile(wall - (now - engine.epochStartMillis()), stored)));
+    }
+
+    private void scheduleLeaseWrite() {
+        if (closed || leaseStore.isEmpty() || leaseTask != null || engine.version() == persistedVersion) {
+            return;
+        }
+        leaseTask = loop.schedule(safe(() -> {
+            leaseTask = null;
+            if (inFlight) {
+                return; // the running job's completion schedules again
+            }
+            if (engine.version() != persistedVersion) {
+                submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), List.of(),
+                        leaseText(), engine.version(), reconcileGeneration));
+            }
+        }), LEASE_DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void epochReset() {
+        engine.resetEpoch(now());
+        persistedVersion = Long.MIN_VALUE; // the file must carry the new epoch start
+        LOG.info("NAT-PMP: new epoch (mapping state was reset)");
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    private void afterChange() {
+        rescheduleExpiry();
+        scheduleLeaseWrite();
+        markSnapshot();
+    }
+
+    private void rescheduleExpiry() {
+        OptionalLong next = engine.nextExpiry();
+        if (closed || next.isEmpty() || expiryTask != null && next.getAsLong() >= expiryAt) {
+            return; // a wake-up that comes too early finds nothing and reschedules
+        }
+        if (expiryTask != null) {
+            expiryTask.cancel(false);
+        }
+        expiryAt = next.getAsLong();
+        expiryTask = loop.schedule(safe(this::onExpiry), Math.max(0, expiryAt - now()), TimeUnit.MILLISECONDS);
+    }
+
+    private void onExpiry() {
+        expiryTask = null;
+        expiryAt = Long.MAX_VALUE;
+        engine.expire(now()).ifPresent(ic -> enqueue(ic.ticket(), ic.change(), "expired"));
+        afterChange();
+    }
+
+    private void pollAddress() {
+        Optional<Inet4Address> address = params.externalAddresses().lookup(settings.externalInterface());
+        if (address.equals(engine.externalAddress())) {
+            return;
+        }
+        if (address.isPresent()) {
+            LOG.info("NAT-PMP: external address of {} is now {}", settings.externalInterface(),
+                    address.get().getHostAddress());
+        } else {
+            LOG.warn("NAT-PMP: {} lost its external address; requests get result 3 until it has one (N7)",
+                    settings.externalInterface());
+        }
+        engine.setExternalAddress(address);
+        reconcileGeneration++; // the topology carries the address
+        startBatch();
+        startBurst(); // N23: restarts on every change; none while there is no address
+        markSnapshot();
+    }
+
+    private void startBurst() {
+        if (burstTask != null) {
+            burstTask.cancel(false);
+            burstTask = null;
+        }
+        if (closed || !settings.announce() || !settings.enabled() || engine.externalAddress().isEmpty()
+                || sockets.isEmpty()) {
+            return;
+        }
+        burstSent = 0;
+        burstTask = loop.schedule(safe(this::announce), 0, TimeUnit.MILLISECONDS);
+    }
+
+    private void announce() {
+        burstTask = null;
+        Optional<Inet4Address> address = engine.externalAddress();
+        if (closed || address.isEmpty() || !settings.enabled() || !settings.announce()) {
+            return;
+        }
+        // fresh SSSoE in every copy (N23); one copy per LAN interface, never out of the external one
+        byte[] bytes = NatPmpCodec.announcement(engine.epochSeconds(now()), address.get());
+        Set<String> interfaces = new HashSet<>();
+        for (LanSocket s : sockets.values()) {
+            if (s.multicastReady() && interfaces.add(s.lan().interfaceName())) {
+                try {
+                    s.send(bytes, params.announceTarget());
+                } catch (IOException e) {
+                    LOG.debug("NAT-PMP: announcement from {} failed: {}", s, e.getMessage());
+                }
+            }
+        }
+        burstSent++;
+        if (burstSent == 1) {
+            LOG.info("NAT-PMP: announcing external address {} (epoch {} s)", address.get().getHostAddress(),
+                    engine.epochSeconds(now()));
+        }
+        if (burstSent < ANNOUNCEMENTS) {
+            burstTask = loop.schedule(safe(this::announce), FIRST_GAP_MILLIS << (burstSent - 1), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------ snapshot
+
+    private void markSnapshot() {
+        if (snapshotTask == null && !closed) {
+            snapshotTask = loop.schedule(safe(() -> {
+                snapshotTask = null;
+                publishSnapshot();
+            }), SNAPSHOT_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void publishSnapshot() {
+        long now = now();
+        List<Mapping> mappings = new ArrayList<>();
+        for (Lease l : engine.leases()) {
+            mappings.add(new Mapping(l.key().client(), l.key().protocol(), l.key().internalPort(), l.externalPort(),
+                    l.lifetime(), l.remainingSeconds(now), l.origin()));
+        }
+        FirewallBackend b = backend;
+        snapshot = new MappingSnapshot(Instant.ofEpochMilli(params.wallMillis().getAsLong()), settings.enabled(),
+                engine.epochSeconds(now), engine.externalAddress(), mappings,
+                b == null ? Optional.empty() : Optional.of(name(b)), b == null ? Optional.empty() : health);
+    }
+
+    /** @return the latest snapshot (any thread) */
+    MappingSnapshot snapshot() {
+        return snapshot;
+    }
+
+    // ------------------------------------------------------------------ backend (any thread -> loop)
+
+    void backendBound(FirewallBackend b) {
+        onLoop(() -> {
+            if (backend == b) {
+                return;
+            }
+            FirewallBackend previous = backend;
+            backend = b;
+            toRelease.remove(b);
+            if (previous != null) {
+                toRelease.add(previous); // released only once the new one holds everything
+                LOG.info("NAT-PMP: firewall backend {} replaces {}; installing {} mappings", name(b), name(previous),
+                        engine.leases().size());
+            } else {
+                LOG.info("NAT-PMP: firewall backend {} bound; installing {} mappings", name(b), engine.leases().size());
+            }
+            health = Optional.empty();
+            engine.setBackendAvailable(true);
+            reconcileGeneration++;
+            startBatch();
+            markSnapshot();
+        });
+    }
+
+    void backendUpdated(FirewallBackend b) {
+        onLoop(() -> LOG.debug("NAT-PMP: firewall backend {} changed its properties", name(b)));
+    }
+
+    void backendUnbound(FirewallBackend b) {
+        onLoop(() -> {
+            if (backend == b) {
+                backend = null;
+                health = Optional.empty();
+                engine.setBackendAvailable(false);
+                LOG.warn("NAT-PMP: firewall backend {} unbound; mapping requests get result 3 until another is bound",
+                        name(b));
+            }
+            if (!toRelease.contains(b)) {
+                toRelease.add(b);
+            }
+            startBatch();
+            markSnapshot();
+        });
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    /**
+     * Applies new settings in place (called on the SCR thread). LAN entries are resolved here so that a bad
+     * one is reported to the caller and nothing changes.
+     *
+     * @param next validated settings
+     * @throws IllegalArgumentException if a LAN entry cannot be used
+     */
+    void reconfigure(ListenerSettings next) {
+        List<LanNetwork> nextLans = Interfaces.resolveLans(next.lan(), next.externalInterface());
+        onLoop(() -> apply(next, nextLans));
+    }
+
+    private void apply(ListenerSettings next, List<LanNetwork> nextLans) {
+        ListenerSettings previous = settings;
+        settings = next;
+        engine.configure(next.engine());
+        engine.setStaticMappings(next.staticMappings())
+                .ifPresent(ic -> enqueue(ic.ticket(), ic.change(), "static mapping"));
+        if (!nextLans.equals(lans)) {
+            lans = nextLans;
+            reconcileGeneration++;
+            if (next.enabled() && previous.enabled()) {
+                syncSockets();
+            }
+        }
+        if (!previous.externalInterface().equals(next.externalInterface())) {
+            reconcileGeneration++;
+            pollAddress();
+        }
+        if (previous.enabled() != next.enabled()) {
+            if (next.enabled()) {
+                enable();
+            } else {
+                disable();
+            }
+        } else if (next.announce() != previous.announce()) {
+            startBurst(); // starts when switched on, cancels when switched off
+        }
+        LOG.info("NAT-PMP: configuration applied in place (ports {}, lifetimes {}..{} s, {} rules, {} static mappings,"
+                + " {})", next.engine().portRange(), next.engine().lifetimes().min(), next.engine().lifetimes().max(),
+                next.engine().permissions().rules().size(), next.staticMappings().size(),
+                next.enabled() ? "enabled" : "disabled");
+        startBatch();
+        afterChange();
+    }
+
+    private void syncSockets() {
+        Map<Inet4Address, LanNetwork> wanted = new LinkedHashMap<>();
+        for (LanNetwork lan : lans) {
+            wanted.put(lan.address(), lan);
+        }
+        for (var it = sockets.entrySet().iterator(); it.hasNext();) {
+            var e = it.next();
+            if (!e.getValue().lan().equals(wanted.get(e.getKey()))) {
+                e.getValue().close();
+                it.remove();
+                LOG.info("NAT-PMP: stopped listening on {}", e.getKey().getHostAddress());
+            }
+        }
+        for (LanNetwork lan : wanted.values()) {
+            if (!sockets.containsKey(lan.address())) {
+                try {
+                    LanSocket s = LanSocket.open(lan, params.serverPort(), this::received);
+                    sockets.put(lan.address(), s);
+                    LOG.info("NAT-PMP: listening on {}", s);
+                } catch (IOException e) {
+                    LOG.error("NAT-PMP: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void enable() {
+        epochReset(); // N30: the mappings were flushed while disabled
+        syncSockets();
+        LOG.info("NAT-PMP enabled: listening on {}", sockets.values());
+        startBurst();
+    }
+
+    private void disable() {
+        for (LanSocket s : sockets.values()) {
+            s.close(); // N26: port 5351 closed, so clients get ICMP port unreachable
+        }
+        sockets.clear();
+        startBurst(); // cancels
+        int count = engine.leases().size();
+        engine.flushDynamic().ifPresent(ic -> enqueue(ic.ticket(), ic.change(), "NAT-PMP disabled"));
+        LOG.info("NAT-PMP disabled: port {} closed, {} NAT-PMP mappings removed (N26, N30)", params.serverPort(),
+                count - engine.leases().size());
+    }
+
+    // ------------------------------------------------------------------ administration
+
+    CompletionStage<Integer> delete(Inet4Address client, Protocol protocol, int internalPort) {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        admin(f, () -> engine.adminDelete(new MappingKey(client, protocol, internalPort)));
+        return f;
+    }
+
+    CompletionStage<Integer> deleteAll(Inet4Address client) {
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        admin(f, () -> engine.adminDeleteAll(client));
+        return f;
+    }
+
+    private void admin(CompletableFuture<Integer> f, java.util.function.Supplier<Optional<InternalChange>> op) {
+        try {
+            loop.execute(() -> {
+                try {
+                    Optional<InternalChange> ic = op.get();
+                    if (ic.isEmpty()) {
+                        f.complete(0);
+                        return;
+                    }
+                    adminOps.put(ic.get().ticket(), new AdminOp(f, ic.get().removed().size()));
+                    enqueue(ic.get().ticket(), ic.get().change(), "deleted by administrator");
+                    afterChange();
+                } catch (RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(new IllegalStateException("the NAT-PMP listener is stopped"));
+        }
+    }
+
+    // ------------------------------------------------------------------ test access
+
+    /** @return the bound socket addresses (waits for the loop) */
+    List<InetSocketAddress> boundAddresses() {
+        CompletableFuture<List<InetSocketAddress>> f = new CompletableFuture<>();
+        onLoop(() -> {
+            List<InetSocketAddress> list = new ArrayList<>();
+            for (LanSocket s : sockets.values()) {
+                list.add(new InetSocketAddress(s.lan().address(), s.localPort()));
+            }
+            f.complete(list);
+        });
+        return f.join();
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /** Stops listening, saves the leases, releases our rules and ends the threads (bounded). */
+    @Override
+    public void close() {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                try {
+                    shutdownOnLoop();
+                } finally {
+                    stopped.complete(null);
+                }
+            });
+            stopped.get(5, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException e) {
+            // already closed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("NAT-PMP: orderly stop did not finish: {}", e.toString());
+        }
+        loop.shutdownNow();
+        commit.shutdown();
+        try {
+            if (!commit.awaitTermination(10, TimeUnit.SECONDS)) {
+                commit.shutdownNow();
+            }
+            loop.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void shutdownOnLoop() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask,
+                snapshotTask}) {
+            if (t != null) {
+                t.cancel(false);
+            }
+        }
+        for (LanSocket s : sockets.values()) {
+            s.close();
+        }
+        sockets.clear();
+        Optional<String> leases = leaseText();
+        int count = engine.leases().size();
+        List<FirewallBackend> release = new ArrayList<>(toRelease);
+        if (backend != null) {
+            release.add(backend);
+        }
+        for (AdminOp op : adminOps.values()) {
+            op.future().completeExceptionally(new IllegalStateException("the NAT-PMP listener stopped"));
+        }
+        commit.execute(() -> {
+            if (leases.isPresent() && leaseStore.isPresent()) {
+                try {
+                    leaseStore.get().write(leases.get());
+                } catch (IOException e) {
+                    LOG.warn("NAT-PMP: cannot write lease file {}: {}", leaseStore.get().file(), e.toString());
+                }
+            }
+            for (FirewallBackend b : release) {
+                try {
+                    b.release(OWNER);
+                } catch (FirewallException | RuntimeException e) {
+                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(b),
+                            e.getMessage());
+                }
+            }
+        });
+        LOG.info("NAT-PMP listener stopped; {} mappings saved{}", count,
+                leaseStore.map(s -> " to " + s.file()).orElse(" nowhere (no data area)"));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private long now() {
+        return params.monotonicMillis().getAsLong();
+    }
+
+    private void onLoop(Runnable r) {
+        try {
+            loop.execute(safe(r));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("NAT-PMP: listener stopped; event dropped");
+        }
+    }
+
+    private static String name(FirewallBackend b) {
+        try {
+            return b.name();
+        } catch (RuntimeException e) {
+            return String.valueOf(b);
+        }
+    }
+
+    /** Nothing escapes the loop: log and continue (a runtime exception here is a bug). */
+    private static Runnable safe(Runnable r) {
+        return () -> {
+            try {
+                r.run();
+            } catch (Throwable t) {
+                LOG.error("NAT-PMP: unexpected error on the event loop", t);
+            }
+        };
+    }
+
+    private static ThreadFactory named(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
