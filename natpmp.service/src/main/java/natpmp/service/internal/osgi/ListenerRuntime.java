@@ -164,6 +164,8 @@ final class ListenerRuntime implements AutoCloseable {
     private FirewallBackend backend;
     private final List<FirewallBackend> toRelease = new ArrayList<>();
     private Optional<BackendHealth> health = Optional.empty();
+    /** When the backend in use last changed (loop thread writes). */
+    private Optional<Instant> lastSwap = Optional.empty();
     private final List<Long> queuedTickets = new ArrayList<>();
     private final ChangeAccumulator queuedChange = new ChangeAccumulator();
     private final Map<Long, FirewallChange> ticketChanges = new HashMap<>();
@@ -704,7 +706,8 @@ final class ListenerRuntime implements AutoCloseable {
         FirewallBackend b = backend;
         snapshot = new MappingSnapshot(Instant.ofEpochMilli(params.wallMillis().getAsLong()), settings.enabled(),
                 engine.epochSeconds(now), engine.externalAddress(), mappings,
-                b == null ? Optional.empty() : Optional.of(name(b)), b == null ? Optional.empty() : health);
+                b == null ? Optional.empty() : Optional.of(name(b)), b == null ? Optional.empty() : health, lastSwap,
+                b == null ? List.of() : health.map(List::of).orElse(List.of()));
     }
 
     /** @return the latest snapshot (any thread) */
@@ -721,6 +724,7 @@ final class ListenerRuntime implements AutoCloseable {
             }
             FirewallBackend previous = backend;
             backend = b;
+            lastSwap = Optional.of(Instant.ofEpochMilli(params.wallMillis().getAsLong()));
             toRelease.remove(b);
             if (previous != null) {
                 toRelease.add(previous); // released only once the new one holds everything
@@ -745,6 +749,7 @@ final class ListenerRuntime implements AutoCloseable {
         onLoop(() -> {
             if (backend == b) {
                 backend = null;
+                lastSwap = Optional.of(Instant.ofEpochMilli(params.wallMillis().getAsLong()));
                 health = Optional.empty();
                 engine.setBackendAvailable(false);
                 LOG.warn("NAT-PMP: firewall backend {} unbound; mapping requests get result 3 until another is bound",

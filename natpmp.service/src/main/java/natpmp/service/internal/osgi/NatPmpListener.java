@@ -3,6 +3,7 @@ package natpmp.service.internal.osgi;
 
 import natpmp.api.FirewallBackend;
 import natpmp.api.MappingService;
+import natpmp.api.BackendHealth;
 import natpmp.api.MappingSnapshot;
 import natpmp.api.Protocol;
 
@@ -24,6 +25,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.net.Inet4Address;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -198,9 +202,30 @@ public final class NatPmpListener implements MappingService {
         runtime.backendUnbound(backend);
     }
 
+    /**
+     * Every installed backend, whichever is in use: only read for their health (SPEC: each backend's health is
+     * visible through the API).
+     */
+    @Reference(name = "backends", service = FirewallBackend.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile List<FirewallBackend> backends = List.of();
+
     @Override
     public MappingSnapshot snapshot() {
-        return runtime.snapshot();
+        MappingSnapshot s = runtime.snapshot();
+        List<FirewallBackend> all = backends; // DS §112.3.8.1: copy the volatile field before use
+        List<BackendHealth> healths = new ArrayList<>();
+        Optional<BackendHealth> inUse = s.health();
+        for (FirewallBackend b : all) {
+            BackendHealth h = b.health();
+            healths.add(h);
+            if (s.backend().filter(h.backend()::equals).isPresent()) {
+                inUse = Optional.of(h); // fresher than the copy taken after the last batch
+            }
+        }
+        healths.sort(Comparator.comparing(BackendHealth::backend));
+        return new MappingSnapshot(s.taken(), s.enabled(), s.epochSeconds(), s.externalAddress(), s.mappings(),
+                s.backend(), inUse, s.lastSwap(), healths.isEmpty() ? s.backends() : healths);
     }
 
     @Override
