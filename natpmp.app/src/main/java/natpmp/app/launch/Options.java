@@ -29,10 +29,11 @@ import java.util.regex.Pattern;
  * @param load             the FileInstall folder
  * @param httpHost         the console's bind address
  * @param httpPort         the console's port
+ * @param resetConsolePassword generate (and print once) a new console password
  */
 record Options(boolean help, boolean version, int verbosity, Optional<String> externalInterface, List<String> lan,
         OptionalInt maxLifetime, OptionalInt portLow, OptionalInt portHigh, Path state, Path load, String httpHost,
-        int httpPort) {
+        int httpPort, boolean resetConsolePassword) {
 
     static final String DEFAULT_HTTP_HOST = "127.0.0.1";
     static final int DEFAULT_HTTP_PORT = 8080;
@@ -62,6 +63,7 @@ record Options(boolean help, boolean version, int verbosity, Optional<String> ex
         Path load = Path.of("load");
         String httpHost = DEFAULT_HTTP_HOST;
         int httpPort = DEFAULT_HTTP_PORT;
+        boolean resetPassword = false;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -69,16 +71,17 @@ record Options(boolean help, boolean version, int verbosity, Optional<String> ex
                 case "-V", "--version" -> version = true;
                 case "-v" -> verbosity = 1;
                 case "-q" -> verbosity = -1;
-                case "-i" -> external = checkInterface(arg, value(args, ++i, arg));
-                case "-a" -> lan.add(checkLanAddress(arg, value(args, ++i, arg)));
+                case "--new-console-password" -> resetPassword = true;
+                case "-i" -> external = checkInterface(arg, word(args, ++i, arg));
+                case "-a" -> lan.add(checkLanAddress(arg, word(args, ++i, arg)));
                 case "-t" -> maxLifetime = OptionalInt.of(positive(arg, value(args, ++i, arg), Integer.MAX_VALUE,
                         "not a lifetime in seconds"));
                 case "-l" -> low = OptionalInt.of(positive(arg, value(args, ++i, arg), 65535, "not a port number"));
                 case "-u" -> high = OptionalInt.of(positive(arg, value(args, ++i, arg), 65535, "not a port number"));
-                case "--state" -> state = folder(arg, value(args, ++i, arg));
-                case "--load" -> load = folder(arg, value(args, ++i, arg));
+                case "--state" -> state = folder(arg, word(args, ++i, arg));
+                case "--load" -> load = folder(arg, word(args, ++i, arg));
                 case "--http" -> {
-                    String v = value(args, ++i, arg);
+                    String v = word(args, ++i, arg);
                     int colon = v.lastIndexOf(':');
                     if (colon >= 0) {
                         httpHost = checkAddress(arg, v.substring(0, colon));
@@ -104,7 +107,7 @@ record Options(boolean help, boolean version, int verbosity, Optional<String> ex
             throw new UsageException("-a: at least one private address is required with -i");
         }
         return new Options(help, version, verbosity, Optional.ofNullable(external), lan, maxLifetime, low, high,
-                state, load, httpHost, httpPort);
+                state, load, httpHost, httpPort, resetPassword);
     }
 
     private static String value(List<String> args, int i, String option) throws UsageException {
@@ -112,6 +115,15 @@ record Options(boolean help, boolean version, int verbosity, Optional<String> ex
             throw new UsageException(option + ": missing value");
         }
         return args.get(i);
+    }
+
+    /** A value that may not look like an option: {@code -i --state x} is a missing value, not interface "--state". */
+    private static String word(List<String> args, int i, String option) throws UsageException {
+        String v = value(args, i, option);
+        if (v.startsWith("-")) {
+            throw new UsageException(option + ": missing value (got option " + v + ")");
+        }
+        return v;
     }
 
     private static int positive(String option, String value, int max, String what) throws UsageException {
@@ -167,7 +179,7 @@ record Options(boolean help, boolean version, int verbosity, Optional<String> ex
         return String.join("\n",
                 "usage: natpmpd [-v|-q] -i public-if -a private-addr [-a private-addr ...]",
                 "               [-t max-lifetime] [-l low] [-u high]",
-                "               [--state DIR] [--load DIR] [--http [ADDR:]PORT]",
+                "               [--state DIR] [--load DIR] [--http [ADDR:]PORT] [--new-console-password]",
                 "       natpmpd demo",
                 "       natpmpd -h | -V",
                 "",
@@ -179,6 +191,7 @@ record Options(boolean help, boolean version, int verbosity, Optional<String> ex
                 "  --state DIR      framework cache, configuration and console credentials (default ./var)",
                 "  --load DIR       folder watched for .cfg/.config files and bundle jars (default ./load)",
                 "  --http [ADDR:]PORT  Web Console address (default 127.0.0.1:8080)",
+                "  --new-console-password  replace the generated console password (printed once)",
                 "",
                 "Options -i/-a/-t/-l/-u are written to DIR/natpmp.service.cfg in the load folder;",
                 "edit that file (or use the Web Console) to change the running daemon.");

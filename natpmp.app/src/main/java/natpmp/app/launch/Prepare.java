@@ -29,6 +29,7 @@ public final class Prepare {
     static final String CONSOLE_PID = "org.apache.felix.webconsole.internal.servlet.OsgiManager";
     static final String CONSOLE_USER = "admin";
     static final String CREDENTIALS_FILE = "console-credentials.properties";
+    static final String CONSOLE_ARGFILE = "console-credentials.jvmargs";
     static final int USAGE = 2;
 
     private final PrintStream out;
@@ -80,6 +81,9 @@ public final class Prepare {
         if (options.configuresService()) {
             writeServiceConfig(load.resolve(SERVICE_PID + ".cfg"), options);
         }
+        if (options.resetConsolePassword()) {
+            Files.deleteIfExists(state.resolve(CREDENTIALS_FILE));
+        }
         Optional<String> consolePassword = consolePassword(state, load);
 
         List<String> argv = new ArrayList<>();
@@ -91,8 +95,11 @@ public final class Prepare {
         argv.add("-Dorg.osgi.service.http.port=" + options.httpPort());
         argv.add("-Dnatpmp.state.dir=" + state);
         if (consolePassword.isPresent()) {
-            argv.add("-Dfelix.webconsole.username=" + CONSOLE_USER);
-            argv.add("-Dfelix.webconsole.password=" + consolePassword.get());
+            // in a private argument file, so that not even the hash shows in ps
+            Path secrets = state.resolve(CONSOLE_ARGFILE);
+            writeAtomically(secrets, "-Dfelix.webconsole.username=" + CONSOLE_USER + "\n"
+                    + "-Dfelix.webconsole.password=" + consolePassword.get() + "\n", true);
+            argv.add("@" + secrets);
         }
         if (terminal) {
             argv.add("-Dgosh.args=");

@@ -49,6 +49,7 @@ class OptionsTest {
         "-i eth0 -a 300.1.1.1                 | -a: not an IPv4 address: '300.1.1.1'",
         "-i eth0 -a 0.0.0.0                   | -a: 0.0.0.0 would listen on the external side",
         "-i                                   | -i: missing value",
+        "-i --state /tmp/x -a 10.0.0.1        | -i: missing value (got option --state)",
         "-i eth0 -a 10.0.0.1 -l 5000 -u 4000  | -l: low port 5000 is above high port 4000",
         "-a 10.0.0.1                          | -i: the public interface is required",
         "-i eth0                              | -a: at least one private address",

@@ -47,16 +47,26 @@ class PrepareTest {
         String password = out.replaceAll("(?s).*password '([^']+)'.*", "$1");
         String stored = Files.readString(state.resolve(Prepare.CREDENTIALS_FILE));
         assertThat(stored).doesNotContain(password).contains("password={sha-256}");
-        assertThat(first).anyMatch(a -> a.startsWith("-Dfelix.webconsole.password={sha-256}"))
+        Path argfile = state.resolve(Prepare.CONSOLE_ARGFILE);
+        assertThat(first).contains("@" + argfile).noneMatch(a -> a.contains("sha-256") || a.contains(password));
+        assertThat(Files.readAllLines(argfile)).anyMatch(a -> a.startsWith("-Dfelix.webconsole.password={sha-256}"))
                 .contains("-Dfelix.webconsole.username=admin").noneMatch(a -> a.contains(password));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(argfile))).isEqualTo("rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve(Prepare.CREDENTIALS_FILE))))
                 .isEqualTo("rw-------");
 
         printed.reset();
         List<String> second = run("--state", state.toString(), "--load", dir.resolve("load").toString());
         assertThat(printed.toString(StandardCharsets.UTF_8)).doesNotContain("password '");
-        assertThat(second).filteredOn(a -> a.startsWith("-Dfelix.webconsole.password="))
-                .containsExactlyElementsOf(first.stream().filter(a -> a.startsWith("-Dfelix.webconsole.password=")).toList());
+        assertThat(second).contains("@" + argfile);
+        assertThat(Files.readString(argfile)).contains(stored.lines().filter(l -> l.startsWith("password="))
+                .findFirst().orElseThrow().substring("password=".length()));
+
+        printed.reset();
+        run("--state", state.toString(), "--load", dir.resolve("load").toString(), "--new-console-password");
+        String renewed = printed.toString(StandardCharsets.UTF_8).replaceAll("(?s).*password '([^']+)'.*", "$1");
+        assertThat(renewed).isNotEqualTo(password).hasSize(ConsolePassword.GENERATED_LENGTH);
+        assertThat(Files.readString(state.resolve(Prepare.CREDENTIALS_FILE))).isNotEqualTo(stored);
     }
 
     @Test
@@ -65,7 +75,7 @@ class PrepareTest {
         Files.createDirectories(load);
         Files.writeString(load.resolve(Prepare.CONSOLE_PID + ".cfg"), "username=ops\npassword=s3cret\n");
         List<String> argv = run("--state", dir.resolve("var").toString(), "--load", load.toString());
-        assertThat(argv).noneMatch(a -> a.startsWith("-Dfelix.webconsole.password"));
+        assertThat(argv).noneMatch(a -> a.startsWith("@") || a.startsWith("-Dfelix.webconsole.password"));
         assertThat(printed.toString(StandardCharsets.UTF_8)).doesNotContain("password '");
     }
 
