@@ -107,8 +107,10 @@ class NatPmpEndToEndTest {
 
     private void startDaemon() {
         daemon.start();
-        daemon.awaitReady(READY_TIMEOUT, () -> WAN_GW.equals(natpmpc.externalAddress(lab.lan(), LAN_GW,
-                Duration.ofSeconds(2)).parsed().publicAddress().orElse(null)));
+        // ready = answers NAT-PMP and a firewall backend (hot-deployed from load/ at start) holds the mappings
+        daemon.awaitReady(READY_TIMEOUT, () -> daemon.output().contains("holds all")
+                && WAN_GW.equals(natpmpc.externalAddress(lab.lan(), LAN_GW, Duration.ofSeconds(2)).parsed()
+                        .publicAddress().orElse(null)));
     }
 
     private int nextPort() {

@@ -30,6 +30,8 @@ public final class Prepare {
     static final String CONSOLE_USER = "admin";
     static final String CREDENTIALS_FILE = "console-credentials.properties";
     static final String CONSOLE_ARGFILE = "console-credentials.jvmargs";
+    /** Folder next to natpmpd.jar with the backend bundles that are hot-deployed through the load folder. */
+    static final String BACKENDS = "backends";
     static final int USAGE = 2;
 
     private final PrintStream out;
@@ -80,6 +82,9 @@ public final class Prepare {
         Files.createDirectories(load);
         if (options.configuresService()) {
             writeServiceConfig(load.resolve(SERVICE_PID + ".cfg"), options);
+        }
+        for (String line : BundleSeeds.seed(jar.toAbsolutePath().getParent().resolve(BACKENDS), load, state)) {
+            out.println("natpmpd: " + line);
         }
         if (options.resetConsolePassword()) {
             Files.deleteIfExists(state.resolve(CREDENTIALS_FILE));

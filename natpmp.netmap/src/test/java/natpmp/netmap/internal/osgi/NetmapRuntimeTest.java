@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: Apache-2.0
+package natpmp.netmap.internal.osgi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import natpmp.api.HostBinding;
+import natpmp.api.NetmapBinding;
+import natpmp.api.NetmapPoolStats;
+import natpmp.netmap.internal.core.ConntrackEvent;
+import natpmp.netmap.internal.core.Ipv4;
+import natpmp.netmap.internal.core.NetmapRule;
+import natpmp.netmap.internal.net.FlowQueue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.Inet4Address;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+class NetmapRuntimeTest {
+    private final AtomicLong mono = new AtomicLong(5_000_000);
+    private final AtomicLong wall = new AtomicLong(1_700_000_000_000L);
+    private final List<NetmapRuntime> started = new ArrayList<>();
+    private long verdictTimeout = 60_000;
+    @TempDir
+    Path dir;
+
+    private NetmapRuntime runtime(Optional<Path> file) {
+        NetmapRuntime r = new NetmapRuntime(ManagerSettings.of(600, true, true, false, "wan0"),
+                file.map(natpmp.netmap.internal.net.BindingStore::new),
+                new NetmapRuntime.Params(mono::get, wall::get, 0, 3_600_000, verdictTimeout));
+        started.add(r);
+        return r;
+    }
+
+    @AfterEach
+    void stop() {
+        started.forEach(NetmapRuntime::close);
+    }
+
+    private static Inet4Address a(String s) {
+        return Ipv4.toAddress(Ipv4.parse(s));
+    }
+
+    private static HostBinding hb(String pre, String post) {
+        return new HostBinding(a(pre), a(post));
+    }
+
+    private static NetmapRule rule(String name, int rank, String subnet, String prefix) {
+        return RuleSettings.parse(name, rank, subnet, prefix, "both", "", false, true, false);
+    }
+
+    @Test
+    void bindingsGoToTheBackendAsReconcileThenBatches() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("r1", rule("r1", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        assertThat(r.snat(a("192.168.0.10"))).contains(a("20.0.0.0"));
+        FakeBackend backend = new FakeBackend();
+
+        r.backendBound(backend);
+        FakeBackend.Call first = backend.next();
+        assertThat(first.verb()).isEqualTo("reconcile");
+        assertThat(first.owner()).isEqualTo("netmap");
+        assertThat(first.bindings()).containsExactly(hb("192.168.0.10", "20.0.0.0"));
+        assertThat(first.topology().orElseThrow().externalInterface()).isEqualTo("wan0");
+
+        r.snat(a("192.168.0.11"));
+        FakeBackend.Call second = backend.next();
+        assertThat(second.verb()).isEqualTo("apply");
+        assertThat(second.add()).containsExactly(hb("192.168.0.11", "20.0.0.1"));
+
+        assertThat(r.remove(a("20.0.0.0"))).isTrue();
+        FakeBackend.Call third = backend.next();
+        assertThat(third.remove()).containsExactly(hb("192.168.0.10", "20.0.0.0"));
+        assertThat(backend.installed()).containsExactly(hb("192.168.0.11", "20.0.0.1"));
+        assertThat(r.dnat(a("20.0.0.1"))).contains(a("192.168.0.11"));
+    }
+
+    @Test
+    void d2_rulesChangeLiveAndPoolsThatStayKeepTheirBindings() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.ruleAdded("b", rule("b", 2, "192.168.1.0/24", "30.0.0.0/30"));
+        r.snat(a("192.168.0.1"));
+        r.snat(a("192.168.1.1"));
+
+        r.ruleRemoved("b");
+
+        assertThat(r.pools()).containsExactly("20.0.0.0/30");
+        assertThat(r.bindings()).extracting(NetmapBinding::prenat).containsExactly(a("192.168.0.1"));
+        FakeBackend.Call c;
+        do {
+            c = backend.next();
+        } while (!c.bindings().equals(Set.of(hb("192.168.0.1", "20.0.0.0"))));
+    }
+
+    private static void awaitPools(NetmapRuntime r, int count) throws InterruptedException {
+        for (int i = 0; i < 1000 && r.pools().size() < count; i++) {
+            Thread.sleep(10); // waits for the loop, asserts nothing about time
+        }
+        assertThat(r.pools()).hasSize(count);
+    }
+
+    @Test
+    void d2_aRuleDeletedAndCreatedAgainAtOnceKeepsItsPoolsBindings() throws Exception {
+        NetmapRuntime r = new NetmapRuntime(ManagerSettings.of(600, true, true, false, "wan0"), Optional.empty(),
+                new NetmapRuntime.Params(mono::get, wall::get, 0, 3_600_000, 2000, n -> {
+                    throw new IllegalStateException();
+                }, 300));
+        started.add(r);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        awaitPools(r, 1); // the settle timer applies the first rule
+        r.snat(a("192.168.0.1"));
+
+        // a configuration file rewritten: the rule service goes away and comes back
+        r.ruleRemoved("a");
+        r.ruleAdded("a2", rule("a2", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.ruleAdded("b", rule("b", 2, "192.168.1.0/24", "30.0.0.0/30"));
+        awaitPools(r, 2);
+
+        assertThat(r.bindings()).extracting(NetmapBinding::prenat).containsExactly(a("192.168.0.1"));
+    }
+
+    @Test
+    void d12_overlappingRuleIsRefusedAndTheOthersStay() {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/24"));
+        r.ruleAdded("b", rule("b", 2, "192.168.1.0/24", "20.0.0.128/25"));
+
+        assertThat(r.pools()).containsExactly("20.0.0.0/24");
+    }
+
+    @Test
+    void d19_administrationAndProcTextsThroughTheService() {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+
+        NetmapBinding b = r.addStatic(a("10.0.0.1"), a("20.0.0.2"));
+
+        assertThat(b.staticBinding()).isTrue();
+        assertThat(r.procTable("20.0.0.0_30").orElseThrow()).contains("10.0.0.1 -> 20.0.0.2 --- ttl: S lasthit: S\n");
+        assertThat(r.procStat("20.0.0.0/30")).contains("0 1 4 0 \n");
+        assertThat(r.stats()).containsExactly(new NetmapPoolStats("20.0.0.0/30", 0, 1, 4, 0));
+        assertThatThrownBy(() -> r.addStatic(a("20.0.0.1"), a("20.0.0.2")))
+                .hasMessage("prenat ip can't belong to postnat prefix: 20.0.0.1");
+        assertThat(r.flush("20.0.0.0/30")).isEqualTo(1);
+        assertThatThrownBy(() -> r.flush("21.0.0.0/30")).hasMessageStartingWith("no pool 21.0.0.0/30");
+        assertThat(r.procTable("nonsense")).isEmpty();
+    }
+
+    @Test
+    void bindingsSurviveARestartAndKeepTheirAddresses() throws Exception {
+        Path file = dir.resolve("netmap-bindings.txt");
+        NetmapRuntime first = runtime(Optional.of(file));
+        first.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/29"));
+        first.snat(a("192.168.0.10"));
+        first.snat(a("192.168.0.11"));
+        first.addStatic(a("10.0.0.1"), a("20.0.0.7"));
+        first.remove(a("192.168.0.10"));
+        first.snat(a("192.168.0.12"));
+        List<NetmapBinding> before = first.bindings();
+        first.close();
+        assertThat(Files.readString(file)).startsWith("natpmp.netmap.bindings 1 ");
+
+        mono.set(100); // a new boot: the monotonic clock starts over
+        wall.addAndGet(60_000);
+        NetmapRuntime second = runtime(Optional.of(file));
+        FakeBackend backend = new FakeBackend();
+        second.backendBound(backend);
+        second.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/29"));
+
+        List<NetmapBinding> after = second.bindings();
+        assertThat(after).extracting(NetmapBinding::prenat, NetmapBinding::postnat, NetmapBinding::staticBinding)
+                .containsExactlyElementsOf(before.stream()
+                        .map(x -> org.assertj.core.groups.Tuple.tuple(x.prenat(), x.postnat(), x.staticBinding()))
+                        .toList());
+        assertThat(after.get(0).ttlSeconds()).isEqualTo(540); // 600 s minus the minute that passed
+        assertThat(second.snat(a("192.168.0.11"))).contains(a("20.0.0.1"));
+        FakeBackend.Call c;
+        do {
+            c = backend.next();
+        } while (c.bindings().size() != 3);
+        assertThat(c.bindings()).contains(hb("10.0.0.1", "20.0.0.7"), hb("192.168.0.11", "20.0.0.1"));
+    }
+
+    @Test
+    void failedBackendCallIsRetriedAsAFullReconcile() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.snat(a("192.168.0.1"));
+        FakeBackend backend = new FakeBackend();
+        backend.failures.set(1);
+
+        r.backendBound(backend);
+
+        assertThat(backend.next().verb()).isEqualTo("reconcile-failed");
+        FakeBackend.Call retry = backend.next();
+        assertThat(retry.verb()).isEqualTo("reconcile");
+        assertThat(retry.bindings()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+    }
+
+    @Test
+    void aReplacedBackendIsReleasedAfterTheNewOneHoldsEverything() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.snat(a("192.168.0.1"));
+        FakeBackend oldOne = new FakeBackend();
+        r.backendBound(oldOne);
+        assertThat(oldOne.next().verb()).isEqualTo("reconcile");
+        FakeBackend newOne = new FakeBackend();
+
+        r.backendBound(newOne);
+        r.backendUnbound(oldOne);
+
+        assertThat(newOne.next().bindings()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+        assertThat(oldOne.next().verb()).isEqualTo("release");
+    }
+
+    /** Records verdicts together with what the backend held at that moment. */
+    private static final class FakeQueue implements FlowQueue {
+        record Given(long packetId, Verdict verdict, Set<HostBinding> installedThen) {
+        }
+
+        final BlockingQueue<Given> verdicts = new LinkedBlockingQueue<>();
+        private final FakeBackend backend;
+
+        FakeQueue(FakeBackend backend) {
+            this.backend = backend;
+        }
+
+        Given next() throws InterruptedException {
+            Given g = verdicts.poll(10, TimeUnit.SECONDS);
+            if (g == null) {
+                throw new AssertionError("no verdict within 10 s");
+            }
+            return g;
+        }
+
+        @Override
+        public void start(Handler handler) {
+        }
+
+        @Override
+        public void verdict(long packetId, Verdict verdict) {
+            verdicts.add(new Given(packetId, verdict, backend.installed()));
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void d4_queuedFirstPacketIsAcceptedOnlyOnceItsBindingIsInTheKernel() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        backend.next(); // the initial reconcile
+        FakeQueue queue = new FakeQueue(backend);
+
+        r.queued(queue, 7, Ipv4.parse("192.168.0.10"));
+
+        FakeQueue.Given g = queue.next();
+        assertThat(g.packetId()).isEqualTo(7);
+        assertThat(g.verdict()).isEqualTo(FlowQueue.Verdict.ACCEPT);
+        assertThat(g.installedThen()).containsExactly(hb("192.168.0.10", "20.0.0.0"));
+        // a second queued packet of the now installed host is accepted at once
+        r.queued(queue, 8, Ipv4.parse("192.168.0.10"));
+        assertThat(queue.next().installedThen()).containsExactly(hb("192.168.0.10", "20.0.0.0"));
+    }
+
+    @Test
+    void d4_queuedPacketOfAFullPoolOrForeignHostContinuesAtOnce() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/32"));
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        backend.next();
+        r.snat(a("192.168.0.1"));
+        FakeQueue queue = new FakeQueue(backend);
+
+        r.queued(queue, 1, Ipv4.parse("192.168.0.2")); // pool full
+        r.queued(queue, 2, Ipv4.parse("10.9.9.9"));    // in no rule
+
+        assertThat(List.of(queue.next(), queue.next())).extracting(FakeQueue.Given::packetId, FakeQueue.Given::verdict)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, FlowQueue.Verdict.ACCEPT),
+                        org.assertj.core.groups.Tuple.tuple(2L, FlowQueue.Verdict.ACCEPT));
+    }
+
+    @Test
+    void d4_queuedPacketWaitsThroughAFailedJobAndIsDroppedWhenTheKernelNeverGetsIt() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        backend.next();
+        FakeQueue queue = new FakeQueue(backend);
+        backend.failures.set(1);
+
+        r.queued(queue, 1, Ipv4.parse("192.168.0.1"));
+
+        assertThat(backend.next().verb()).isEqualTo("apply-failed");
+        FakeQueue.Given g = queue.next(); // after the retried reconcile
+        assertThat(g.verdict()).isEqualTo(FlowQueue.Verdict.ACCEPT);
+        assertThat(g.installedThen()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+
+        verdictTimeout = 1;
+        NetmapRuntime broken = runtime(Optional.empty());
+        broken.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        FakeBackend failing = new FakeBackend();
+        failing.failures.set(Integer.MAX_VALUE);
+        broken.backendBound(failing);
+        FakeQueue q2 = new FakeQueue(failing);
+        broken.queued(q2, 9, Ipv4.parse("192.168.0.1"));
+        assertThat(q2.next().verdict()).isEqualTo(FlowQueue.Verdict.DROP);
+    }
+
+    @Test
+    void d8_withoutDnatOfExpiredBindingsTheyLeaveTheKernelAndComeBackOnTheNextQueuedPacket() throws Exception {
+        NetmapRuntime r = new NetmapRuntime(ManagerSettings.of(600, true, false, false, "wan0"), Optional.empty(),
+                new NetmapRuntime.Params(mono::get, wall::get, 0, 3_600_000, 60_000));
+        started.add(r);
+        r.ruleAdded("a", RuleSettings.parse("a", 1, "192.168.0.0/24", "20.0.0.0/30", "both", "10", false, true,
+                false));
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        backend.next();
+        FakeQueue queue = new FakeQueue(backend);
+        r.queued(queue, 1, Ipv4.parse("192.168.0.1"));
+        assertThat(queue.next().installedThen()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+        assertThat(backend.next().add()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+
+        mono.addAndGet(11_000);
+        r.sweepNow();
+        FakeBackend.Call removal = backend.next();
+        assertThat(removal.remove()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+        assertThat(r.dnat(a("20.0.0.0"))).isEmpty();
+        assertThat(r.bindings()).hasSize(1); // still kept by the engine (D8)
+
+        r.queued(queue, 2, Ipv4.parse("192.168.0.1"));
+        FakeQueue.Given again = queue.next();
+        assertThat(again.verdict()).isEqualTo(FlowQueue.Verdict.ACCEPT);
+        assertThat(again.installedThen()).containsExactly(hb("192.168.0.1", "20.0.0.0")); // same address (D5)
+    }
+
+    @Test
+    void d6_conntrackNewEventsRefreshBoundHostsOnly() {
+        NetmapRuntime r = runtime(Optional.empty());
+        r.ruleAdded("a", RuleSettings.parse("a", 1, "192.168.0.0/24", "20.0.0.0/30", "both", "10", false, true,
+                false));
+        r.snat(a("192.168.0.1"));
+        r.snat(a("192.168.0.2"));
+        mono.addAndGet(8_000);
+        int wan = Ipv4.parse("1.1.1.1");
+
+        r.conntrackEvents(List.of(
+                new ConntrackEvent(6, Ipv4.parse("192.168.0.1"), wan, wan, Ipv4.parse("20.0.0.0")),  // outgoing
+                new ConntrackEvent(6, wan, Ipv4.parse("20.0.0.1"), Ipv4.parse("192.168.0.2"), wan),  // incoming
+                new ConntrackEvent(6, Ipv4.parse("192.168.0.3"), wan, wan, Ipv4.parse("9.9.9.9")))); // unbound
+
+        assertThat(r.bindings()).extracting(NetmapBinding::prenat, NetmapBinding::ttlSeconds).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(a("192.168.0.1"), 10L),
+                org.assertj.core.groups.Tuple.tuple(a("192.168.0.2"), 10L));
+    }
+
+    @Test
+    void d6_conntrackBindModeBindsNewHosts() {
+        ManagerSettings bindMode = ManagerSettings.of(600, true, true, false, "wan0", false, List.of("conntrack"), true,
+                java.util.OptionalInt.empty());
+        NetmapRuntime r = new NetmapRuntime(bindMode, Optional.empty(),
+                new NetmapRuntime.Params(mono::get, wall::get, 0, 3_600_000, 2000));
+        started.add(r);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        int wan = Ipv4.parse("1.1.1.1");
+
+        r.conntrackEvents(List.of(new ConntrackEvent(17, Ipv4.parse("192.168.0.9"), wan, wan, Ipv4.parse("9.9.9.9"))));
+
+        assertThat(r.bindings()).extracting(NetmapBinding::postnat).containsExactly(a("20.0.0.0"));
+    }
+
+    @Test
+    void d1_d10_invalidRulesAndSettingsAreRefusedWithPreciseMessages() {
+        assertThatThrownBy(() -> RuleSettings.parse("r", 1, "", "20.0.0.0/15", "snat", "", false, true, false))
+                .hasMessage("rule r: prefix: Max netmask size is /16: '20.0.0.0/15'");
+        assertThatThrownBy(() -> RuleSettings.parse("r", 1, "", "10.0.0.1/24", "snat", "", false, true, false))
+                .hasMessage("rule r: prefix: Bad network address: '10.0.0.1/24'");
+        assertThatThrownBy(() -> RuleSettings.parse("r", 1, "", "", "snat", "", false, true, false))
+                .hasMessage("rule r: a snat rule needs a prefix (SPEC D10)");
+        assertThatThrownBy(() -> RuleSettings.parse("r", 1, "", "20.0.0.0/24", "output", "", false, true, false))
+                .hasMessageContaining("rule r: hook: hook output is not supported");
+        assertThatThrownBy(() -> RuleSettings.parse("r", 1, "", "20.0.0.0/24", "snat", "ten", false, true, false))
+                .hasMessageStartingWith("rule r: ttl: must be whole seconds");
+        assertThat(RuleSettings.parse("r", 1, "", "", "dnat", "-1", false, true, false).ttlSeconds()).hasValue(-1);
+        assertThatThrownBy(() -> ManagerSettings.of(600, true, true, false, ""))
+                .hasMessage("external.interface must be an interface name of 1 to 15 characters, was ''");
+        assertThatThrownBy(() -> ManagerSettings.of(-1, true, true, false, "eth0"))
+                .hasMessageStartingWith("default_ttl must be in 0..");
+    }
+}
