@@ -4,6 +4,7 @@ package natpmp.nftables.internal.core;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,12 +13,21 @@ import java.util.Map;
  * A small strict JSON reader (RFC 8259) for what {@code nft -j} prints: objects become {@link Map}s in
  * document order, arrays {@link List}s, numbers {@link Long} (or {@link BigDecimal} if not integral),
  * strings, booleans and {@code null} as themselves. No third-party dependency for one regular format.
+ *
+ * <p>Reads any {@link CharSequence} (libnftables' output is read in place, without a copy into a String), and
+ * shares equal short strings and equal numbers within one document: a listing of 10,000 forwards repeats the
+ * same keys, protocols and addresses tens of thousands of times, and the daemon runs in a small heap.
  */
 public final class Json {
-    private final String text;
+    /** Strings up to this length are shared; longer ones (rules, comments) are rare. */
+    private static final int SHARED_LENGTH = 40;
+
+    private final CharSequence text;
+    private final Map<String, String> strings = new HashMap<>();
+    private final Map<Long, Long> numbers = new HashMap<>();
     private int pos;
 
-    private Json(String text) {
+    private Json(CharSequence text) {
         this.text = text;
     }
 
@@ -26,7 +36,7 @@ public final class Json {
      * @return its value
      * @throws IllegalArgumentException with the offset if the text is not JSON
      */
-    public static Object parse(String text) {
+    public static Object parse(CharSequence text) {
         Json p = new Json(text);
         p.skipSpace();
         Object value = p.value(0);
@@ -126,7 +136,8 @@ public final class Json {
         while (true) {
             char c = next();
             if (c == '"') {
-                return b.toString();
+                String value = b.toString();
+                return value.length() > SHARED_LENGTH ? value : strings.computeIfAbsent(value, v -> v);
             }
             if (c < 0x20) {
                 throw error("control character in string");
@@ -148,7 +159,7 @@ public final class Json {
                         throw error("short unicode escape");
                     }
                     try {
-                        b.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
+                        b.append((char) Integer.parseInt(text.subSequence(pos, pos + 4).toString(), 16));
                     } catch (NumberFormatException ex) {
                         throw error("bad unicode escape");
                     }
@@ -179,10 +190,11 @@ public final class Json {
             }
             digits();
         }
-        String n = text.substring(start, pos);
+        String n = text.subSequence(start, pos).toString();
         if (integral) {
             try {
-                return Long.parseLong(n);
+                Long value = Long.parseLong(n);
+                return numbers.computeIfAbsent(value, v -> v);
             } catch (NumberFormatException e) {
                 return new BigDecimal(n);
             }
@@ -201,7 +213,7 @@ public final class Json {
     }
 
     private Object literal(String word, Object value) {
-        if (!text.startsWith(word, pos)) {
+        if (pos + word.length() > text.length() || !word.contentEquals(text.subSequence(pos, pos + word.length()))) {
             throw error("unexpected literal");
         }
         pos += word.length();

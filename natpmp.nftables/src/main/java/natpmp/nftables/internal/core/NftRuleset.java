@@ -66,7 +66,7 @@ public final class NftRuleset {
      * @return what it says about our table
      * @throws IllegalArgumentException if the text is not nft's JSON
      */
-    public static NftRuleset parse(String json, String tableName) {
+    public static NftRuleset parse(CharSequence json, String tableName) {
         Object root = Json.parse(json);
         List<?> items = list(map(root, "top level").get("nftables"), "nftables");
         boolean table = false;

@@ -342,7 +342,7 @@ public final class NftScript {
         return f.protocol().keyword() + " . " + f.externalPort();
     }
 
-    private static String target(PortForward f) {
+    static String target(PortForward f) {
         return host(f.internalAddress()) + " . " + f.protocol().keyword() + " . " + f.internalPort();
     }
 

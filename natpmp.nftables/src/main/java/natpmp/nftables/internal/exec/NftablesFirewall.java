@@ -24,10 +24,8 @@ import natpmp.api.Health;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
 import natpmp.api.Topology;
-import natpmp.exec.Command;
-import natpmp.exec.CommandException;
-import natpmp.exec.CommandResult;
 import natpmp.exec.ProcessRunner;
+import natpmp.nftables.internal.core.Claims;
 import natpmp.nftables.internal.core.Delta;
 import natpmp.nftables.internal.core.NftRuleset;
 import natpmp.nftables.internal.core.NftScript;
@@ -37,8 +35,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The nftables backend without OSGi: applies {@link NftScript} transactions with {@code nft -f -} and reads
- * back with {@code nft -j}, through a {@link ProcessRunner}.
+ * The nftables backend without OSGi: applies {@link NftScript} transactions and reads back in JSON through an
+ * {@link NftEngine}: libnftables in-process or one {@code nft -f -} / {@code nft -j} process per call.
  *
  * <p>Every kernel operation (callers' and the watchdog's) runs under one lock, so the per-owner state and the
  * kernel move together. An owner's state changes only after the kernel accepted the transaction, so nothing
@@ -48,25 +46,23 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     /** The value of {@link FirewallBackend#BACKEND_PROPERTY}. */
     public static final String NAME = "nftables";
     /** The program. */
-    public static final String NFT = "nft";
+    public static final String NFT = NftProcessEngine.NFT;
 
     /**
      * Above this many elements the watchdog compares elements only every few rounds (a full listing costs
      * about 50 ms per 1000 elements); the cheap chain check still runs every round.
      */
     static final long FULL_CHECK_ELEMENTS = 5000;
-    /** Longest standard error kept in an exception: nft echoes the failing line, which can be huge. */
-    private static final int MAX_STDERR = 4000;
-
     private static final Logger LOG = LoggerFactory.getLogger(NftablesFirewall.class);
 
-    private final ProcessRunner runner;
     private final InstantSource clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicReference<ScheduledExecutorService> watchdog = new AtomicReference<>();
 
     // guarded by lock
     private final Map<String, OwnerState> owners = new TreeMap<>();
+    private NftEngine engine;
+    private boolean closed;
     private NftSettings settings;
     private long repairs;
     private long rounds;
@@ -76,12 +72,23 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     private volatile BackendHealth health;
 
     /**
+     * With one {@code nft} process per call.
+     *
      * @param runner   runs {@code nft}
      * @param settings the validated configuration
      * @param clock    for the {@link BackendHealth#since()} stamps
      */
     public NftablesFirewall(ProcessRunner runner, NftSettings settings, InstantSource clock) {
-        this.runner = runner;
+        this(new NftProcessEngine(runner), settings, clock);
+    }
+
+    /**
+     * @param engine   talks to nftables; this firewall owns it from now on and closes it in {@link #close()}
+     * @param settings the validated configuration
+     * @param clock    for the {@link BackendHealth#since()} stamps
+     */
+    public NftablesFirewall(NftEngine engine, NftSettings settings, InstantSource clock) {
+        this.engine = engine;
         this.settings = settings;
         this.clock = clock;
         this.health = new BackendHealth(NAME, Health.OK, clock.instant(), Optional.empty(), 0);
@@ -157,6 +164,36 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         }
     }
 
+    /**
+     * Switches to another engine between two transactions and closes the previous one. Both reach the same
+     * kernel tables (same network namespace), so the table stays as it is.
+     *
+     * @param next the new engine, owned by this firewall from now on
+     */
+    public void useEngine(NftEngine next) {
+        NftEngine previous;
+        lock.lock();
+        try {
+            previous = engine;
+            engine = next;
+        } finally {
+            lock.unlock();
+        }
+        if (previous != next) {
+            previous.close(); // its own lock: waits for nothing, no call of ours uses it any more
+        }
+    }
+
+    /** @return the current engine's name: {@code library} or {@code process} */
+    public String engineName() {
+        lock.lock();
+        try {
+            return engine.name();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void moveTable(String old) {
         try {
             nft(NftScript.deleteTable(old));
@@ -216,11 +253,9 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             if (delta.isEmpty()) {
                 return;
             }
-            Set<PortForward> forwards = new HashSet<>(state.forwards);
-            Set<HostBinding> bindings = new HashSet<>(state.bindings);
-            delta.applyTo(forwards, bindings);
-            FirewallState next = new FirewallState(state.topology, forwards, bindings);
-            NftScript.requireValid(next);
+            // O(size of the change): copying and re-validating a 10,000-forward state here cost milliseconds
+            // per single-element batch, far more than libnftables takes for the batch itself.
+            state.claims.check(delta);
             try {
                 nft(NftScript.change(settings.table(), names, delta));
                 succeeded();
@@ -229,9 +264,10 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
                     failed(e, false);
                     throw e;
                 }
-                rebuildAfterRefusedBatch(owner, next, e);
+                rebuildAfterRefusedBatch(owner, state.next(delta), e);
             }
             delta.applyTo(state.forwards, state.bindings);
+            state.claims.apply(delta);
             LOG.info("nftables: owner {}: added {} forwards and {} bindings, removed {} forwards and {} bindings",
                     owner, delta.addForwards().size(), delta.addBindings().size(), delta.removeForwards().size(),
                     delta.removeBindings().size());
@@ -303,7 +339,9 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         return health;
     }
 
-    /** Stops the watchdog and deletes our table, bounded by a few command timeouts. Idempotent. */
+    /**
+     * Stops the watchdog, deletes our table and closes the engine, bounded by a few command timeouts. Idempotent.
+     */
     @Override
     public void close() {
         Duration timeout = settingsLocked().timeout();
@@ -318,12 +356,19 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             return;
         }
         try {
+            if (closed) {
+                return;
+            }
             nft(NftScript.deleteTable(settings.table()));
             LOG.info("nftables: deleted table ip {} (owners {})", settings.table(), owners.keySet());
             owners.clear();
         } catch (FirewallException e) {
             LOG.error("nftables: could not delete our table: {}", e.getMessage());
         } finally {
+            if (!closed) {
+                closed = true;
+                engine.close();
+            }
             lock.unlock();
         }
     }
@@ -431,57 +476,40 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         health = new BackendHealth(NAME, state, state == h.state() ? h.since() : clock.instant(), lastError, repairs);
     }
 
-    // --- processes
+    // --- engine
 
     private void nft(String script) throws FirewallException {
-        run(new Command(List.of(NFT, "-f", "-"), script, settings.timeout()));
+        engine.run(script, settings.timeout());
     }
 
     private NftRuleset readTable() throws FirewallException {
-        Command list = Command.of(settings.timeout(), NFT, "-j", "list", "table", "ip", settings.table());
-        CommandResult result = start(list);
-        if (!result.succeeded() && result.stderr().contains("No such file or directory")) {
-            return NftRuleset.absent();
+        List<String> words = List.of("list", "table", "ip", settings.table());
+        CharSequence json;
+        try {
+            json = engine.list(words, settings.timeout());
+        } catch (FirewallException e) {
+            if (e.exitStatus() != FirewallException.NO_EXIT && e.stderr().contains("No such file or directory")) {
+                return NftRuleset.absent();
+            }
+            throw e;
         }
-        return parse(list, check(list, result));
+        return parse(words, json);
     }
 
     private NftRuleset readChains() throws FirewallException {
         // Lists chain names only: a few milliseconds however many elements the maps hold.
-        Command list = Command.of(settings.timeout(), NFT, "-j", "list", "chains", "ip");
-        return parse(list, run(list));
+        List<String> words = List.of("list", "chains", "ip");
+        return parse(words, engine.list(words, settings.timeout()));
     }
 
-    private NftRuleset parse(Command command, CommandResult result) throws FirewallException {
+    /** Parses at once: a listing is valid only until the engine's next call. */
+    private NftRuleset parse(List<String> words, CharSequence json) throws FirewallException {
         try {
-            return NftRuleset.parse(result.stdout(), settings.table());
+            return NftRuleset.parse(json, settings.table());
         } catch (IllegalArgumentException e) {
-            throw new FirewallException("cannot read the output of nft: " + e.getMessage(), command.argv(),
-                    result.exitStatus(), result.stderr(), e);
+            throw new FirewallException("cannot read the output of nft -j " + String.join(" ", words) + " ("
+                    + engine.name() + "): " + e.getMessage(), List.of(), FirewallException.NO_EXIT, "", e);
         }
-    }
-
-    private CommandResult run(Command command) throws FirewallException {
-        return check(command, start(command));
-    }
-
-    private CommandResult start(Command command) throws FirewallException {
-        try {
-            return runner.run(command);
-        } catch (CommandException e) {
-            throw new FirewallException(e.getMessage(), command.argv(), FirewallException.NO_EXIT, e.stderr(), e);
-        }
-    }
-
-    private static CommandResult check(Command command, CommandResult result) throws FirewallException {
-        if (!result.succeeded()) {
-            String stderr = result.stderr();
-            if (stderr.length() > MAX_STDERR) {
-                stderr = stderr.substring(0, MAX_STDERR) + " [" + (stderr.length() - MAX_STDERR) + " more characters]";
-            }
-            throw new FirewallException("nft command failed", command.argv(), result.exitStatus(), stderr, null);
-        }
-        return result;
     }
 
     /** One owner's last desired state that the kernel accepted; mutated in place by batches. */
@@ -490,12 +518,22 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         final Topology topology;
         final Set<PortForward> forwards;
         final Set<HostBinding> bindings;
+        final Claims claims;
 
         OwnerState(OwnerNames names, FirewallState state) {
             this.names = names;
             this.topology = state.topology();
             this.forwards = new HashSet<>(state.forwards());
             this.bindings = new HashSet<>(state.bindings());
+            this.claims = Claims.of(state);
+        }
+
+        /** @return this state with {@code delta} applied, leaving this one as it is */
+        FirewallState next(Delta delta) {
+            Set<PortForward> f = new HashSet<>(forwards);
+            Set<HostBinding> b = new HashSet<>(bindings);
+            delta.applyTo(f, b);
+            return new FirewallState(topology, f, b);
         }
 
         FirewallState snapshot() {

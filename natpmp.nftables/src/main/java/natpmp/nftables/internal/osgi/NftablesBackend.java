@@ -9,6 +9,8 @@ import natpmp.api.FirewallException;
 import natpmp.api.FirewallState;
 import natpmp.exec.SystemProcessRunner;
 import natpmp.nftables.internal.core.NftSettings;
+import natpmp.nftables.internal.exec.NftEngine;
+import natpmp.nftables.internal.exec.NftEngines;
 import natpmp.nftables.internal.exec.NftablesFirewall;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -22,12 +24,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The nftables firewall backend as a DS component: owns the one table {@code ip natpmp} (static chains, the
- * mappings in maps and sets per owner), changes it in atomic {@code nft -f -} transactions, watches it, and
- * deletes it when deactivated.
+ * mappings in maps and sets per owner), changes it in atomic transactions (libnftables in-process, or one
+ * {@code nft -f -} each), watches it, and deletes it when deactivated.
  *
  * <p>All keys are hot ({@link Modified}): {@code timeout.ms} applies to the next command,
  * {@code watch.interval.ms} reschedules the watchdog, {@code table} moves every owner to the new table,
- * {@code service.ranking} is a service property SCR updates itself.
+ * {@code engine} switches between two transactions (the table stays; a LIBRARY that cannot load is logged and
+ * the previous engine kept), {@code service.ranking} is a service property SCR updates itself.
  */
 @Component(service = FirewallBackend.class, configurationPid = NftablesBackend.PID, immediate = true)
 @Designate(ocd = NftablesBackend.Config.class)
@@ -57,6 +60,13 @@ public final class NftablesBackend implements FirewallBackend {
                 description = "How often to check that our table is intact and restore it; 0 = off.")
         long watch_interval_ms() default 1000;
 
+        /** @return how transactions reach the kernel: AUTO, LIBRARY or PROCESS */
+        @AttributeDefinition(name = "Engine",
+                description = "LIBRARY: libnftables.so.1 in-process through JNA (about 70 us per change);"
+                        + " PROCESS: one nft process per transaction (milliseconds each); AUTO: LIBRARY when"
+                        + " libnftables.so.1 loads, else PROCESS. timeout.ms applies to PROCESS only.")
+        String engine() default "AUTO";
+
         /** @return the service ranking */
         @AttributeDefinition(name = "Service ranking",
                 description = "Consumers bind the highest-ranked backend unless they name one with backend.target;"
@@ -64,19 +74,30 @@ public final class NftablesBackend implements FirewallBackend {
         int service_ranking() default 50;
     }
 
+    private final SystemProcessRunner runner = new SystemProcessRunner();
     private final NftablesFirewall firewall;
+    /** The last accepted settings; SCR calls activate, modified and deactivate one at a time. */
+    private volatile NftSettings current;
 
     /**
      * @param config the configuration
-     * @throws IllegalArgumentException if the configuration is invalid
+     * @throws IllegalArgumentException if the configuration is invalid or {@code engine=LIBRARY} cannot load
      */
     @Activate
     public NftablesBackend(Config config) {
         NftSettings settings = settings(config);
-        this.firewall = new NftablesFirewall(new SystemProcessRunner(), settings, InstantSource.system());
+        NftEngine engine;
+        try {
+            engine = NftEngines.open(settings.engine(), runner);
+        } catch (FirewallException e) {
+            throw new IllegalArgumentException("engine=LIBRARY but " + e.getMessage(), e);
+        }
+        this.firewall = new NftablesFirewall(engine, settings, InstantSource.system());
+        this.current = settings;
         firewall.start();
-        LOG.info("nftables backend started: table ip {}, timeout {} ms, watchdog every {} ms", settings.table(),
-                settings.timeout().toMillis(), settings.watchInterval().toMillis());
+        LOG.info("nftables backend started: engine {} ({}), table ip {}, timeout {} ms, watchdog every {} ms",
+                settings.engine(), engine.name(), settings.table(), settings.timeout().toMillis(),
+                settings.watchInterval().toMillis());
     }
 
     /** @param config the changed configuration; invalid values are logged and the previous ones kept */
@@ -89,9 +110,21 @@ public final class NftablesBackend implements FirewallBackend {
             LOG.error("nftables backend: invalid configuration ignored, keeping the previous one: {}", e.getMessage());
             return;
         }
+        if (settings.engine() != current.engine()) {
+            try {
+                firewall.useEngine(NftEngines.open(settings.engine(), runner));
+            } catch (FirewallException e) {
+                LOG.error("nftables backend: engine={} ignored, keeping engine {}: {}", settings.engine(),
+                        current.engine(), e.getMessage());
+                settings = new NftSettings(settings.table(), settings.timeout(), settings.watchInterval(),
+                        current.engine());
+            }
+        }
         firewall.update(settings);
-        LOG.info("nftables backend reconfigured: table ip {}, timeout {} ms, watchdog every {} ms", settings.table(),
-                settings.timeout().toMillis(), settings.watchInterval().toMillis());
+        current = settings;
+        LOG.info("nftables backend reconfigured: engine {} ({}), table ip {}, timeout {} ms, watchdog every {} ms",
+                settings.engine(), firewall.engineName(), settings.table(), settings.timeout().toMillis(),
+                settings.watchInterval().toMillis());
     }
 
     @Deactivate
@@ -101,7 +134,7 @@ public final class NftablesBackend implements FirewallBackend {
     }
 
     static NftSettings settings(Config config) {
-        return NftSettings.of(config.table(), config.timeout_ms(), config.watch_interval_ms());
+        return NftSettings.of(config.table(), config.timeout_ms(), config.watch_interval_ms(), config.engine());
     }
 
     @Override

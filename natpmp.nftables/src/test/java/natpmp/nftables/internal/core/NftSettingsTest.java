@@ -16,6 +16,16 @@ class NftSettingsTest {
         assertThat(s.timeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(s.watchInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(NftSettings.of("natpmp", 5000, 0).watchInterval()).isZero();
+        assertThat(s.engine()).isEqualTo(NftSettings.Engine.AUTO);
+    }
+
+    @Test
+    void engineIsOneOfThreeInAnyCase() {
+        assertThat(NftSettings.of("natpmp", 5000, 1000, "library").engine()).isEqualTo(NftSettings.Engine.LIBRARY);
+        assertThat(NftSettings.of("natpmp", 5000, 1000, " PROCESS ").engine()).isEqualTo(NftSettings.Engine.PROCESS);
+        assertThatThrownBy(() -> NftSettings.of("natpmp", 5000, 1000, "netlink"))
+                .hasMessage("engine must be one of AUTO, LIBRARY, PROCESS, was 'netlink'");
+        assertThatThrownBy(() -> NftSettings.of("natpmp", 5000, 1000, null)).hasMessageStartingWith("engine must be");
     }
 
     @Test

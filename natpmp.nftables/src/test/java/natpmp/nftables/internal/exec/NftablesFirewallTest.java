@@ -222,4 +222,72 @@ class NftablesFirewallTest {
                 new PortForward(Protocol.TCP, 8080, ip("192.168.50.77"), 1)), Set.of()))).isInstanceOf(IllegalArgumentException.class);
         assertThat(runner.seen()).isEmpty();
     }
+
+    /** Records what it was asked to run; the kernel is never touched. */
+    private static final class RecordingEngine implements NftEngine {
+        final List<String> scripts = new java.util.ArrayList<>();
+        boolean closed;
+
+        @Override
+        public String name() {
+            return "recording";
+        }
+
+        @Override
+        public void run(String script, java.time.Duration timeout) throws FirewallException {
+            if (closed) {
+                throw new FirewallException("closed");
+            }
+            scripts.add(script);
+        }
+
+        @Override
+        public String list(List<String> words, java.time.Duration timeout) throws FirewallException {
+            throw new FirewallException("not listed in this test");
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    @Test
+    @DisplayName("engine switch between transactions: the old engine is closed, the next batch goes to the new one;"
+            + " close deletes the table through it and closes it once")
+    void switchesEngineBetweenTransactions() throws FirewallException {
+        RecordingEngine first = new RecordingEngine();
+        RecordingEngine second = new RecordingEngine();
+        NftablesFirewall fw = new NftablesFirewall(first, NftSettings.of("natpmp", 5000, 0), clock);
+        fw.reconcile("natpmp", S1);
+        fw.useEngine(second);
+        assertThat(first.closed).isTrue();
+        assertThat(fw.engineName()).isEqualTo("recording");
+        fw.apply("natpmp", FirewallChange.forwards(Set.of(SSH), Set.of(VPN)));
+        assertThat(first.scripts).containsExactly(fresh(S1));
+        assertThat(second.scripts).containsExactly(NftScript.change("natpmp", NATPMP,
+                Delta.of(Set.of(WEB, VPN), Set.of(HOST), FirewallChange.forwards(Set.of(SSH), Set.of(VPN)))));
+        fw.close();
+        fw.close();
+        assertThat(second.scripts).hasSize(2).last().isEqualTo(NftScript.deleteTable("natpmp"));
+        assertThat(second.closed).isTrue();
+    }
+
+    @Test
+    @DisplayName("N27: a batch clashing with the installed state is refused before any command; a port freed in"
+            + " the same batch may be reused")
+    void n27_batchClashesAreRefusedBeforeAnyCommand() throws FirewallException {
+        RecordingEngine engine = new RecordingEngine();
+        NftablesFirewall fw = new NftablesFirewall(engine, NftSettings.of("natpmp", 5000, 0), clock);
+        fw.reconcile("natpmp", S1);
+        PortForward samePort = new PortForward(Protocol.TCP, 8080, ip("192.168.50.77"), 1);
+        assertThatThrownBy(() -> fw.apply("natpmp", FirewallChange.forwards(Set.of(samePort), Set.of())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("two forwards use external port tcp 8080");
+        assertThat(engine.scripts).hasSize(1);
+        fw.apply("natpmp", FirewallChange.forwards(Set.of(samePort), Set.of(WEB)));
+        assertThat(engine.scripts).hasSize(2);
+        assertThatThrownBy(() -> fw.apply("natpmp", FirewallChange.forwards(Set.of(WEB), Set.of())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("two forwards use external port tcp 8080");
+        assertThat(engine.scripts).hasSize(2);
+    }
 }
