@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # bench.sh: NAT-PMP daemon benchmark in a throw-away namespace lab (needs root). See natpmp.bench/README.md.
-#   sudo natpmp.bench/bench.sh [--seconds S] [--mappings N] [--keep]
+#   sudo natpmp.bench/bench.sh [--backend nftables|iptables] [--seconds S] [--mappings N] [--keep]
 # Builds LAN host / gateway / WAN host namespaces, starts ./natpmpd (-Xmx32m) and a UDP echo server in the
 # gateway, drives both from the LAN host with natpmp.bench.LoadGen and prints one table row per measurement,
 # each checked against the goals of the benchmark issue. Exit status 0 when every goal passed, 1 otherwise.
@@ -12,20 +12,23 @@ jar="$root/natpmp.bench/target/natpmp.bench-0.1.0-SNAPSHOT.jar"
 seconds=3
 mappings=10000
 keep=0
+backend=nftables
 
 usage() {
-    echo "usage: $0 [--seconds S (3)] [--mappings N (10000)] [--keep (leave the temp folder with logs)]" >&2
+    echo "usage: $0 [--backend nftables|iptables (nftables)] [--seconds S (3)] [--mappings N (10000)] [--keep (leave the temp folder with logs)]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) [ $# -ge 2 ] || usage; seconds=$2; shift 2 ;;
+        --backend) [ $# -ge 2 ] || usage; backend=$2; shift 2 ;;
         --mappings) [ $# -ge 2 ] || usage; mappings=$2; shift 2 ;;
         --keep) keep=1; shift ;;
         -h|--help) usage ;;
         *) echo "$0: unknown argument '$1'" >&2; usage ;;
     esac
 done
+[[ "$backend" =~ ^(nftables|iptables)$ ]] || { echo "$0: --backend: nftables or iptables" >&2; exit 2; }
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "$0: --seconds: a positive number" >&2; exit 2; }
 [[ "$mappings" =~ ^[1-9][0-9]*$ ]] && [ "$mappings" -le 20000 ] \
     || { echo "$0: --mappings: 1..20000 (ports 10000..29999 are set aside for them)" >&2; exit 2; }
@@ -125,6 +128,10 @@ ip netns exec "$gw_ns" iptables -P FORWARD DROP
 ip netns exec "$gw_ns" iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 ip netns exec "$gw_ns" iptables -A FORWARD -i lan0 -j ACCEPT
 ip netns exec "$gw_ns" iptables -t nat -A POSTROUTING -o wan0 -j MASQUERADE
+# nftables backend: its accept cannot override this table's DROP policy, so the operator step of the README
+if [ "$backend" = nftables ]; then
+    ip netns exec "$gw_ns" iptables -A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+fi
 
 # ---- daemon and echo server -------------------------------------------------------------------------------------
 mkdir -p "$tmp/var" "$tmp/load"
@@ -136,6 +143,7 @@ rate.per.client=1000000
 rate.burst=1000000
 port.low=1024
 port.high=65535
+backend.target=(natpmp.backend=$backend)
 EOF
 
 NATPMPD_JAVA_OPTS="-Xmx32m" ip netns exec "$gw_ns" "$root/natpmpd" -i wan0 -a "$gw_lan" \
@@ -159,6 +167,12 @@ for _ in $(seq 1 90); do
     fi
 done
 [ "$up" -eq 1 ] || fail "natpmpd did not answer opcode 0 within 180 s"
+# opcode 0 answers before a backend is bound (backends are hot-deployed from the load folder at start)
+for _ in $(seq 1 60); do
+    grep -q "firewall backend $backend .*holds all\|firewall backend $backend holds all" "$tmp/daemon.log" && break
+    sleep 0.5
+done
+grep -q "firewall backend $backend.*holds all" "$tmp/daemon.log" || fail "backend $backend not in use after 30 s"
 loadgen probe --server "$gw_lan:$echo_port" --duration-ms 10000 >/dev/null 2>&1 || fail "echo server did not answer"
 
 # ---- measurements -------------------------------------------------------------------------------------------------

@@ -21,6 +21,15 @@ public final class Epoch {
      * @return whole seconds since the epoch started, never negative
      */
     public long seconds(long nowMillis) {
+        return seconds(startMillis, nowMillis);
+    }
+
+    /**
+     * @param startMillis monotonic millis at which the epoch started
+     * @param nowMillis   monotonic now
+     * @return whole seconds since {@code startMillis}, never negative
+     */
+    public static long seconds(long startMillis, long nowMillis) {
         return Math.max(0, Math.floorDiv(nowMillis - startMillis, 1000));
     }
 

@@ -9,11 +9,26 @@ import java.util.List;
  *
  * @param epochStartWallMillis wall-clock millis at which the epoch started
  * @param leases               the NAT-PMP mappings
+ * @param journal              generation of the journal that continues this snapshot (0: none); a journal
+ *                             with another generation is stale and ignored
  */
-public record LeaseFile(long epochStartWallMillis, List<StoredLease> leases) {
+public record LeaseFile(long epochStartWallMillis, List<StoredLease> leases, long journal) {
     /** Copies the list. */
     public LeaseFile {
         leases = List.copyOf(leases);
+        if (journal < 0) {
+            throw new IllegalArgumentException("journal generation must be >= 0, was " + journal);
+        }
+    }
+
+    /**
+     * A snapshot that no journal continues.
+     *
+     * @param epochStartWallMillis wall-clock millis at which the epoch started
+     * @param leases               the NAT-PMP mappings
+     */
+    public LeaseFile(long epochStartWallMillis, List<StoredLease> leases) {
+        this(epochStartWallMillis, leases, 0);
     }
 
     /**

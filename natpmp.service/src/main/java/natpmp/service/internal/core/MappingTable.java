@@ -6,6 +6,7 @@ import natpmp.api.Protocol;
 
 import java.net.Inet4Address;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -35,6 +36,8 @@ public final class MappingTable {
     private final Map<Integer, Lease> byExternal = new HashMap<>();
     private final NavigableSet<Lease> byExpiry = new TreeSet<>(BY_EXPIRY);
     private final Map<Inet4Address, Integer> dynamicPerClient = new HashMap<>();
+    /** External ports held for either protocol: lets the allocator skip taken runs word by word. */
+    private final BitSet heldAnyProtocol = new BitSet(0x10000);
     private int dynamicCount;
 
     /**
@@ -75,6 +78,15 @@ public final class MappingTable {
     }
 
     /**
+     * @param from a port
+     * @return the first port at or above {@code from} that no mapping of either protocol holds (may be
+     *         65536 when there is none)
+     */
+    public int nextPortHeldByNone(int from) {
+        return heldAnyProtocol.nextClearBit(from);
+    }
+
+    /**
      * Inserts or replaces the mapping for {@code lease.key()}.
      *
      * @param lease the new mapping
@@ -86,9 +98,21 @@ public final class MappingTable {
         if (holder != null && !holder.key().equals(lease.key())) {
             throw new IllegalStateException("external port " + lease.externalPort() + " is held by " + holder);
         }
+        Lease same = byKey.get(lease.key());
+        if (same != null && same.sameForward(lease)) {
+            // a renewal: only the expiry moves, so only the expiry index changes (no counts, no port index)
+            byKey.put(lease.key(), lease);
+            byExternal.put(externalIndex(lease.key().protocol(), lease.externalPort()), lease);
+            if (!lease.isStatic()) {
+                byExpiry.remove(same);
+                byExpiry.add(lease);
+            }
+            return Optional.of(same);
+        }
         Optional<Lease> previous = remove(lease.key());
         byKey.put(lease.key(), lease);
         byExternal.put(externalIndex(lease.key().protocol(), lease.externalPort()), lease);
+        heldAnyProtocol.set(lease.externalPort());
         if (!lease.isStatic()) {
             byExpiry.add(lease);
             dynamicPerClient.merge(lease.key().client(), 1, Integer::sum);
@@ -107,6 +131,9 @@ public final class MappingTable {
             return Optional.empty();
         }
         byExternal.remove(externalIndex(key.protocol(), old.externalPort()));
+        if (!byExternal.containsKey(externalIndex(key.protocol().companion(), old.externalPort()))) {
+            heldAnyProtocol.clear(old.externalPort());
+        }
         if (!old.isStatic()) {
             byExpiry.remove(old);
             dynamicPerClient.computeIfPresent(key.client(), (c, n) -> n == 1 ? null : n - 1);

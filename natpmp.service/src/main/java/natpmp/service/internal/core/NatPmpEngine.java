@@ -80,6 +80,8 @@ public final class NatPmpEngine {
     private final RateLimiter rateLimiter;
     private final Map<Long, Ticket> pending = new HashMap<>();
     private final Map<MappingKey, Long> pendingByKey = new HashMap<>();
+    /** Keys whose expiry moved since {@link #drainRenewed}: the listener saves those lazily. */
+    private final Set<MappingKey> renewedKeys = new HashSet<>();
     private EngineSettings settings;
     private PortAllocator allocator;
     private Optional<Inet4Address> externalAddress = Optional.empty();
@@ -177,7 +179,24 @@ public final class NatPmpEngine {
      * @return what to do
      */
     public Outcome handle(Inet4Address client, Request request, long nowMillis) {
-        long sssoe = epoch.seconds(nowMillis);
+        if (request instanceof MapRequest m) {
+            return handleMap(client, m, nowMillis);
+        }
+        return stateless(request, externalAddress, epoch.seconds(nowMillis));
+    }
+
+    /**
+     * Answers the requests that need no mapping table: responses (dropped), unsupported versions and opcodes,
+     * and external address requests. Pure and thread safe, so that the listener can answer them on its
+     * receive thread from an immutable copy of the external address and the epoch.
+     *
+     * @param request         any request except a {@link MapRequest}
+     * @param externalAddress the external address, empty while there is none
+     * @param sssoe           the current Seconds Since Start of Epoch
+     * @return what to do
+     * @throws IllegalArgumentException for a {@link MapRequest}
+     */
+    public static Outcome stateless(Request request, Optional<Inet4Address> externalAddress, long sssoe) {
         if (request instanceof ResponseIgnored) {
             return new Drop(); // N3
         }
@@ -192,7 +211,7 @@ public final class NatPmpEngine {
             ResultCode rc = externalAddress.isPresent() ? ResultCode.SUCCESS : ResultCode.NETWORK_FAILURE;
             return reply(new ExternalAddressResponse(rc, sssoe, externalAddress));
         }
-        return handleMap(client, (MapRequest) request, nowMillis);
+        throw new IllegalArgumentException("mapping requests need the table: " + request);
     }
 
     private Outcome handleMap(Inet4Address client, MapRequest m, long now) {
@@ -278,6 +297,7 @@ public final class NatPmpEngine {
                 now + granted * MILLIS_PER_SECOND);
         table.put(renewed);
         version++;
+        renewed(lease.key());
         Plan plan = new Plan(m.protocol(), ResultCode.SUCCESS, m.internalPort(), lease.externalPort(), granted);
         Long awaiting = pendingByKey.get(lease.key());
         if (awaiting != null) {
@@ -509,6 +529,54 @@ public final class NatPmpEngine {
         return rejected;
     }
 
+    /**
+     * @param key a mapping key
+     * @return the mapping for that key, if any (pending ones included)
+     */
+    public Optional<Lease> lease(MappingKey key) {
+        return table.get(key);
+    }
+
+    /** @return how many mappings the table holds (static ones included) */
+    public int size() {
+        return table.size();
+    }
+
+    /**
+     * Hands out the NAT-PMP mappings renewed since the last call (only their expiry moved), so that they can
+     * be saved lazily, and forgets them; keys with a change still on its way to the kernel are kept for a
+     * later call. Cost is proportional to the renewals, not to the table.
+     *
+     * @return the current leases of the renewed keys that still exist
+     */
+    public List<Lease> drainRenewed() {
+        if (renewedKeys.isEmpty()) {
+            return List.of();
+        }
+        List<Lease> out = new ArrayList<>(renewedKeys.size());
+        for (var it = renewedKeys.iterator(); it.hasNext();) {
+            MappingKey k = it.next();
+            if (pendingByKey.containsKey(k)) {
+                continue; // its rule may still fail and be rolled back: hand it out once the ticket completes
+            }
+            it.remove();
+            Lease l = table.get(k).orElse(null);
+            if (l != null && !l.isStatic()) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    /** @return whether renewals wait for {@link #drainRenewed} */
+    public boolean hasRenewed() {
+        return !renewedKeys.isEmpty();
+    }
+
+    private void renewed(MappingKey key) {
+        renewedKeys.add(key);
+    }
+
     /** @return every mapping, ordered by client, protocol and internal port */
     public List<Lease> leases() {
         return table.all();
@@ -556,7 +624,7 @@ public final class NatPmpEngine {
         return Optional.of(new InternalChange(t.id, FirewallChange.forwards(add, remove), removed, added));
     }
 
-    private Reply reply(Response r) {
+    private static Reply reply(Response r) {
         return new Reply(NatPmpCodec.encode(r));
     }
 

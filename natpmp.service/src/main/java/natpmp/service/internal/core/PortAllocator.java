@@ -67,21 +67,43 @@ public final class PortAllocator {
      */
     public Allocation allocate(MappingTable table, Permissions permissions, Inet4Address client, Protocol protocol,
             int internalPort, int suggestion) {
-        int size = range.size();
         int start = startFor(suggestion);
-        boolean denied = false;
-        for (int i = 0; i < size; i++) {
-            int port = range.low() + Math.floorMod(start - range.low() + i, size);
-            if (isExcluded(port) || !table.isAvailable(client, protocol, internalPort, port)) {
-                continue;
-            }
-            if (!permissions.allows(client, port, internalPort)) {
-                denied = true;
-                continue;
-            }
+        // The only port held by some mapping that this request may still get: the external port of its own
+        // companion mapping (same client and internal port, other protocol, N11). Every other held port is
+        // unavailable, so the walk jumps over runs of held ports instead of testing them one by one: the
+        // outcome is that of a port-by-port walk, at a cost that does not grow with the table.
+        int own = table.get(new MappingKey(client, protocol.companion(), internalPort)).map(Lease::externalPort)
+                .orElse(-1);
+        boolean[] denied = new boolean[1];
+        int port = walk(table, permissions, client, protocol, internalPort, start, range.high(), own, denied);
+        if (port < 0 && start > range.low()) {
+            port = walk(table, permissions, client, protocol, internalPort, range.low(), start - 1, own, denied);
+        }
+        if (port >= 0) {
             return Allocation.granted(port);
         }
-        return Allocation.refused(denied ? ResultCode.NOT_AUTHORIZED : ResultCode.OUT_OF_RESOURCES);
+        return Allocation.refused(denied[0] ? ResultCode.NOT_AUTHORIZED : ResultCode.OUT_OF_RESOURCES);
+    }
+
+    /** @return the first grantable port in {@code [from, to]}, -1 if none; sets {@code denied[0]} on a denial */
+    private int walk(MappingTable table, Permissions permissions, Inet4Address client, Protocol protocol,
+            int internalPort, int from, int to, int own, boolean[] denied) {
+        int port = from;
+        while (port <= to) {
+            int free = table.nextPortHeldByNone(port);
+            int candidate = own >= port && own < free ? own : free;
+            if (candidate > to) {
+                return -1;
+            }
+            if (!isExcluded(candidate) && table.isAvailable(client, protocol, internalPort, candidate)) {
+                if (permissions.allows(client, candidate, internalPort)) {
+                    return candidate;
+                }
+                denied[0] = true;
+            }
+            port = candidate + 1;
+        }
+        return -1;
     }
 
     /**

@@ -20,8 +20,9 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One listening socket on a LAN address (N15: bound to that address, so replies leave from it, port 5351)
- * and its receive thread. The thread only reads datagrams and hands them to the sink, which queues them onto
- * the event loop; it ends when the socket is closed. Announcements go out of the same socket with
+ * and its receive thread. The thread reads datagrams and hands them to the sink, which answers table-free
+ * requests itself (through {@link #send}, which is safe to call from any thread) and queues the rest onto the
+ * event loop; it ends when the socket is closed. Announcements go out of the same socket with
  * {@code IP_MULTICAST_IF} set to the LAN interface and TTL 1, so they never leave through the external side.
  */
 public final class LanSocket implements AutoCloseable {

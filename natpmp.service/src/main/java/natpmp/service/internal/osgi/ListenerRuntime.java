@@ -15,6 +15,7 @@ import natpmp.api.Protocol;
 import natpmp.api.Topology;
 import natpmp.service.internal.core.ChangeAccumulator;
 import natpmp.service.internal.core.Completion;
+import natpmp.service.internal.core.Epoch;
 import natpmp.service.internal.core.GatewayPorts;
 import natpmp.service.internal.core.InternalChange;
 import natpmp.service.internal.core.Lease;
@@ -53,6 +54,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -60,6 +62,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
@@ -69,7 +72,10 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Threads</h2>
  * <ul>
- * <li>{@code natpmp-recv-<address>}, one per LAN socket: blocking receive, hands bytes and sender to the loop.</li>
+ * <li>{@code natpmp-recv-<address>}, one per LAN socket: blocking receive. It answers what needs no mapping
+ * table itself (external address requests, unsupported versions and opcodes) from an immutable
+ * {@link FastState}, and queues mapping requests, already decoded, for the loop; one loop task drains the
+ * whole queue, so a burst of requests costs one wake-up and becomes one firewall batch.</li>
  * <li>{@code natpmp-loop}: owns the {@link NatPmpEngine}, the sockets (for sending), every timer and all
  * mutable state of this class. Nothing else touches them.</li>
  * <li>{@code natpmp-commit}: runs one firewall job at a time (apply, reconcile, release) and then writes the
@@ -81,9 +87,15 @@ import java.util.random.RandomGenerator;
  * job (one {@link FirewallChange}, or a full {@link FirewallBackend#reconcile} when the backend is new, the
  * topology changed or a job failed). While a job runs, the loop keeps answering renewals from memory and
  * queues new changes for the next job. A client gets its reply only after the job holding its change has
- * succeeded <em>and</em> the lease file naming its mapping has been written: so a {@code kill -9} right after
- * a reply cannot lose that mapping. Renewals, which only move an expiry, are saved within
+ * succeeded <em>and</em> the journal line naming its mapping has been written: so a {@code kill -9} right
+ * after a reply cannot lose that mapping. Renewals, which only move an expiry, are saved within about
  * {@link #LEASE_DEBOUNCE_MILLIS}; a crash in that window restores the mapping with its previous expiry.
+ *
+ * <h2>Lease persistence</h2>
+ * A committed batch appends one journal line per changed mapping ({@link LeaseCodec}); the whole table is
+ * written only when the journal has grown past twice the table (compaction: new snapshot, new journal), on a
+ * new epoch and at shutdown. So the cost per batch is O(changes). Journal lines reach the page cache before
+ * the replies leave (enough for {@code kill -9}); the commit thread forces them to disk about once a second.
  */
 final class ListenerRuntime implements AutoCloseable {
     /** Owner name of our state in the firewall backend. */
@@ -92,9 +104,16 @@ final class ListenerRuntime implements AutoCloseable {
     static final int ANNOUNCEMENTS = 10;
     /** Gap after the first announcement; it doubles after each copy. */
     static final long FIRST_GAP_MILLIS = 250;
-    /** How long renewals may wait before the lease file is rewritten. */
+    /** How long renewals may wait before they are journaled, and how often the journal is forced to disk. */
     static final long LEASE_DEBOUNCE_MILLIS = 1000;
-    private static final long SNAPSHOT_DELAY_MILLIS = 50;
+    /** How often at most the O(table) {@link MappingSnapshot} is rebuilt. */
+    private static final long SNAPSHOT_DELAY_MILLIS = 250;
+    /** The journal is compacted when it holds more lines than twice the table and at least this many. */
+    private static final long COMPACT_MIN_LINES = 4096;
+    /** Delay before a failed compaction is tried again. */
+    private static final long COMPACT_RETRY_MILLIS = 10_000;
+    /** Mapping requests handled per loop task before timers get a turn. */
+    private static final int DRAIN_LIMIT = 512;
     private static final long MIN_RETRY_MILLIS = 1000;
     private static final long MAX_RETRY_MILLIS = 60_000;
     private static final long MALFORMED_LOG_WINDOW_MILLIS = 10_000;
@@ -147,8 +166,52 @@ final class ListenerRuntime implements AutoCloseable {
     private record AdminOp(CompletableFuture<Integer> future, int count) {
     }
 
+    /**
+     * A firewall and/or lease job for the commit thread.
+     *
+     * @param carried    journal lines already committed (no backend, renewals): written whatever happens
+     * @param lines      journal lines of this job's tickets: written only when the firewall part succeeded
+     * @param compaction a new snapshot to write instead of the lines, when the firewall part succeeded
+     * @param forceSync  force the journal to disk now (the once-a-second tick)
+     */
     private record Job(FirewallBackend backend, FirewallState state, FirewallChange change, List<Long> tickets,
-            List<FirewallBackend> release, Optional<String> leases, long version, long generation) {
+            List<FirewallBackend> release, String carried, String lines, Optional<Compaction> compaction,
+            long generation, boolean forceSync) {
+    }
+
+    /** Everything needed to format a snapshot off the loop thread (leases are immutable). */
+    private record Compaction(List<Lease> leases, long nowMillis, long wallMillis, long epochStartMillis,
+            long journal) {
+        String text() {
+            List<StoredLease> stored = new ArrayList<>(leases.size());
+            for (Lease l : leases) {
+                if (!l.isStatic()) {
+                    stored.add(new StoredLease(l.key(), l.externalPort(), l.lifetime(),
+                            wallMillis + (l.expiresAt() - nowMillis)));
+                }
+            }
+            return LeaseCodec.format(new LeaseFile(wallMillis - (nowMillis - epochStartMillis), stored, journal));
+        }
+    }
+
+    /**
+     * What the receive threads need to answer on their own; replaced as a whole by the loop (N15: the LAN
+     * subnets; N26: nothing is answered while disabled).
+     */
+    private record FastState(boolean enabled, List<LanNetwork> lans, Optional<Inet4Address> externalAddress,
+            long epochStartMillis) {
+        boolean fromLan(Inet4Address client) {
+            for (LanNetwork lan : lans) {
+                if (lan.contains(client)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** A decoded mapping request on its way from a receive thread to the loop. */
+    private record Inbound(LanSocket socket, InetSocketAddress sender, Inet4Address client, Request.MapRequest request) {
     }
 
     private final Params params;
@@ -175,18 +238,30 @@ final class ListenerRuntime implements AutoCloseable {
     private boolean inFlight;
     private long reconcileGeneration = 1;
     private long reconciledGeneration;
-    private long persistedVersion = Long.MIN_VALUE;
+    private final StringBuilder journalBacklog = new StringBuilder();
+    private long journalLines;
+    private long journalGeneration;
+    private boolean compactDue;
+    private long compactNotBefore;
+    private boolean draining;
     private long retryDelay = MIN_RETRY_MILLIS;
     private ScheduledFuture<?> retryTask;
     private ScheduledFuture<?> leaseTask;
+    /** Commit thread only: when the journal was last forced. */
+    private long lastSyncMillis;
     private ScheduledFuture<?> burstTask;
     private int burstSent;
     private ScheduledFuture<?> expiryTask;
     private long expiryAt = Long.MAX_VALUE;
     private ScheduledFuture<?> snapshotTask;
     private ScheduledFuture<?> pollTask;
-    private long malformedWindowStart;
-    private int malformedLogged;
+    private final Object malformedLock = new Object();
+    private long malformedWindowStart; // guarded by malformedLock
+    private int malformedLogged; // guarded by malformedLock
+    private final ConcurrentLinkedQueue<Inbound> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = safe(this::drainInbox);
+    private volatile FastState fast;
     private boolean closed;
 
     private volatile MappingSnapshot snapshot;
@@ -211,6 +286,8 @@ final class ListenerRuntime implements AutoCloseable {
                 .ifPresent(ic -> engine.committed(List.of(ic.ticket()), now)); // installed by the first reconcile
         restore();
         engine.setExternalAddress(params.externalAddresses().lookup(settings.externalInterface()));
+        compactNow();
+        publishFast();
         this.loop = new ScheduledThreadPoolExecutor(1, named("natpmp-loop"));
         this.loop.setRemoveOnCancelPolicy(true);
         this.commit = Executors.newSingleThreadExecutor(named("natpmp-commit"));
@@ -234,7 +311,7 @@ final class ListenerRuntime implements AutoCloseable {
         LOG.info("NAT-PMP listener started: {} on {}, external interface {} ({}), {} mappings",
                 settings.enabled() ? "listening" : "disabled", sockets.isEmpty() ? lans : sockets.values(),
                 settings.externalInterface(), engine.externalAddress().map(Inet4Address::getHostAddress).orElse("no address"),
-                engine.leases().size());
+                engine.size());
         if (engine.externalAddress().isEmpty()) {
             LOG.warn("NAT-PMP: {} has no IPv4 address; requests get result 3 until it has one (N7)",
                     settings.externalInterface());
@@ -244,7 +321,10 @@ final class ListenerRuntime implements AutoCloseable {
         startBurst(); // N23: on start
         rescheduleExpiry();
         startBatch();
-        scheduleLeaseWrite();
+        if (leaseStore.isPresent()) {
+            leaseTask = loop.scheduleWithFixedDelay(safe(this::leaseTick), LEASE_DEBOUNCE_MILLIS, LEASE_DEBOUNCE_MILLIS,
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     // ------------------------------------------------------------------ restore
@@ -274,6 +354,27 @@ final class ListenerRuntime implements AutoCloseable {
                     e.getMessage());
             return;
         }
+        journalGeneration = stored.journal();
+        try {
+            Optional<String> journal = leaseStore.get().readJournal();
+            if (journal.isPresent()) {
+                LeaseCodec.Replay replay = LeaseCodec.replay(stored, journal.get());
+                stored = replay.state();
+                if (replay.problem().isPresent() && replay.applied() > 0) {
+                    LOG.warn("NAT-PMP: lease journal {}: {}; {} changes before it restored",
+                            leaseStore.get().journalFile(), replay.problem().get(), replay.applied());
+                } else if (replay.problem().isPresent()) {
+                    LOG.info("NAT-PMP: lease journal {} ignored: {}", leaseStore.get().journalFile(),
+                            replay.problem().get());
+                } else {
+                    LOG.info("NAT-PMP: replayed {} journal changes{}", replay.applied(),
+                            replay.torn() ? " (ignored a torn last line)" : "");
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("NAT-PMP: cannot read lease journal {} ({}); restoring the snapshot only",
+                    leaseStore.get().journalFile(), e.getMessage());
+        }
         long nowWall = params.wallMillis().getAsLong();
         long now = now();
         List<Lease> leases = new ArrayList<>();
@@ -301,16 +402,14 @@ final class ListenerRuntime implements AutoCloseable {
 
     // ------------------------------------------------------------------ packets
 
+    /** On a receive thread: answer what needs no table, queue the rest for the loop. */
     private void received(LanSocket socket, InetSocketAddress sender, byte[] data) {
-        loop.execute(safe(() -> onPacket(socket, sender, data)));
-    }
-
-    private void onPacket(LanSocket socket, InetSocketAddress sender, byte[] data) {
-        if (closed || !settings.enabled() || sockets.get(socket.lan().address()) != socket) {
-            return;
+        FastState f = fast;
+        if (!f.enabled()) {
+            return; // N26: being disabled; the socket is about to close
         }
         Inet4Address client = (Inet4Address) sender.getAddress();
-        if (!fromLan(client)) {
+        if (!f.fromLan(client)) {
             // N15: requests only from the LAN, for the sender itself
             LOG.debug("NAT-PMP: ignoring {} bytes from {}: not from a LAN", data.length, sender);
             return;
@@ -322,9 +421,66 @@ final class ListenerRuntime implements AutoCloseable {
             malformed(sender, e); // N33: dropped
             return;
         }
+        if (request instanceof Request.MapRequest m) {
+            inbox.add(new Inbound(socket, sender, client, m));
+            if (drainScheduled.compareAndSet(false, true)) {
+                loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
+            }
+            return;
+        }
+        // opcode 0 and errors: no table involved, answered here without waking the loop (N1, N3, N4, N6, N7)
+        Outcome outcome = NatPmpEngine.stateless(request, f.externalAddress(),
+                Epoch.seconds(f.epochStartMillis(), now()));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("NAT-PMP: {} from {} -> {}", request, sender, outcome);
+        }
+        if (outcome instanceof Outcome.Reply r) {
+            send(socket, sender, r.bytes());
+        }
+    }
+
+    /**
+     * On the loop: handles every queued mapping request, then starts one batch for all of them. While this
+     * runs, receive threads only queue (no second task, no wake-up). The loop does not spin on an empty queue:
+     * on two cores a spinning loop takes the CPU the receive thread needs.
+     */
+    private void drainInbox() {
+        draining = true;
+        int handled = 0;
+        try {
+            Inbound in;
+            while (handled < DRAIN_LIMIT && (in = inbox.poll()) != null) {
+                handled++;
+                try {
+                    onMapRequest(in.socket(), in.sender(), in.client(), in.request());
+                } catch (RuntimeException e) {
+                    LOG.error("NAT-PMP: unexpected error handling {} from {}", in.request(), in.sender(), e); // a bug
+                }
+            }
+        } finally {
+            draining = false;
+            drainScheduled.set(false); // from here on, a queued request schedules a new drain
+        }
+        if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true)) {
+            loop.execute(drainTask); // left over (limit reached or a late arrival): timers get a turn first
+        }
+        flushBatch();
+    }
+
+    private void flushBatch() {
+        afterChange();
+        startBatch();
+    }
+
+    private void onMapRequest(LanSocket socket, InetSocketAddress sender, Inet4Address client, Request request) {
+        if (closed || !settings.enabled() || sockets.get(socket.lan().address()) != socket || !fromLan(client)) {
+            return; // the configuration changed while it was queued
+        }
         long now = now();
         Outcome outcome = engine.handle(client, request, now);
-        LOG.debug("NAT-PMP: {} from {} -> {}", request, sender, outcome);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("NAT-PMP: {} from {} -> {}", request, sender, outcome);
+        }
         if (outcome instanceof Outcome.Reply r) {
             send(socket, sender, r.bytes());
         } else if (outcome instanceof Outcome.Pending p) {
@@ -333,7 +489,6 @@ final class ListenerRuntime implements AutoCloseable {
         } else if (outcome instanceof Outcome.Joined j) {
             destinations.put(j.ticket(), new Destination(socket, sender));
         }
-        afterChange();
     }
 
     private boolean fromLan(Inet4Address client) {
@@ -347,13 +502,23 @@ final class ListenerRuntime implements AutoCloseable {
 
     private void malformed(InetSocketAddress sender, MalformedPacketException e) {
         long now = now();
-        if (now - malformedWindowStart > MALFORMED_LOG_WINDOW_MILLIS) {
-            malformedWindowStart = now;
-            malformedLogged = 0;
+        boolean log;
+        synchronized (malformedLock) { // receive threads of several LAN sockets
+            if (now - malformedWindowStart > MALFORMED_LOG_WINDOW_MILLIS) {
+                malformedWindowStart = now;
+                malformedLogged = 0;
+            }
+            log = malformedLogged++ < MALFORMED_LOG_PER_WINDOW;
         }
-        if (malformedLogged++ < MALFORMED_LOG_PER_WINDOW) {
+        if (log) {
             LOG.debug("NAT-PMP: dropped malformed packet from {}: {}", sender, e.getMessage());
         }
+    }
+
+    /** Publishes what the receive threads answer from; call after every change of its inputs (loop thread). */
+    private void publishFast() {
+        fast = new FastState(settings.enabled() && !closed, List.copyOf(lans), engine.externalAddress(),
+                engine.epochStartMillis());
     }
 
     private void send(LanSocket socket, InetSocketAddress target, byte[] bytes) {
@@ -371,7 +536,9 @@ final class ListenerRuntime implements AutoCloseable {
         queuedChange.append(change);
         ticketChanges.put(ticket, change);
         reasons.put(ticket, reason);
-        startBatch();
+        if (!draining) {
+            startBatch(); // while draining, one batch starts after the whole queue
+        }
     }
 
     private void startBatch() {
@@ -391,11 +558,12 @@ final class ListenerRuntime implements AutoCloseable {
                 queuedChange.clear();
                 deliver(engine.failed(clientTickets, now), Optional.of(new IllegalStateException("no firewall backend")));
                 logChanges(internalTickets);
+                journal(internalTickets, journalBacklog); // committed without a kernel: saved with the next job
                 deliver(engine.committed(internalTickets, now), Optional.empty());
             }
             if (!toRelease.isEmpty()) {
                 submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(),
-                        List.copyOf(toRelease), Optional.empty(), engine.version(), reconcileGeneration));
+                        List.copyOf(toRelease), carried(), "", Optional.empty(), reconcileGeneration, false));
             }
             return;
         }
@@ -408,16 +576,14 @@ final class ListenerRuntime implements AutoCloseable {
         queuedTickets.clear();
         queuedChange.clear();
         FirewallState state = reconcile ? new FirewallState(topology(), engine.desiredForwards(), Set.of()) : null;
-        submit(new Job(backend, state, change, tickets, List.copyOf(toRelease), leaseText(), engine.version(),
-                reconcileGeneration));
+        StringBuilder lines = new StringBuilder();
+        journal(tickets, lines);
+        submit(new Job(backend, state, change, tickets, List.copyOf(toRelease), carried(), lines.toString(),
+                compactionIfDue(now), reconcileGeneration, false));
     }
 
     private void submit(Job job) {
         inFlight = true;
-        if (leaseTask != null) {
-            leaseTask.cancel(false);
-            leaseTask = null;
-        }
         commit.execute(() -> runJob(job));
     }
 
@@ -436,7 +602,7 @@ final class ListenerRuntime implements AutoCloseable {
             error = e;
         }
         List<FirewallBackend> released = new ArrayList<>();
-        boolean persisted = false;
+        boolean compacted = persist(job, error == null);
         if (error == null) {
             for (FirewallBackend old : job.release()) {
                 try {
@@ -448,14 +614,6 @@ final class ListenerRuntime implements AutoCloseable {
                 }
                 released.add(old);
             }
-            if (job.leases().isPresent() && leaseStore.isPresent()) {
-                try {
-                    leaseStore.get().write(job.leases().get());
-                    persisted = true;
-                } catch (IOException e) {
-                    LOG.warn("NAT-PMP: cannot write lease file {}: {}", leaseStore.get().file(), e.toString());
-                }
-            }
         }
         Optional<BackendHealth> h = Optional.empty();
         if (job.backend() != null) {
@@ -466,27 +624,76 @@ final class ListenerRuntime implements AutoCloseable {
             }
         }
         Exception failure = error;
-        boolean saved = persisted;
         Optional<BackendHealth> health2 = h;
         try {
-            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), released, saved, health2)));
+            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), released, compacted, health2)));
         } catch (RejectedExecutionException e) {
             LOG.debug("NAT-PMP: loop stopped before a firewall job finished");
         }
     }
 
-    private void jobDone(Job job, Optional<Exception> error, List<FirewallBackend> released, boolean persisted,
+    /**
+     * On the commit thread, after the firewall part and before the replies: saves the job's journal lines
+     * (or its compaction) and forces the journal about once a second.
+     *
+     * @return whether the job's compaction was written
+     */
+    private boolean persist(Job job, boolean succeeded) {
+        if (leaseStore.isEmpty()) {
+            return false;
+        }
+        LeaseStore store = leaseStore.get();
+        boolean compacted = false;
+        try {
+            if (succeeded && job.compaction().isPresent()) {
+                Compaction c = job.compaction().get();
+                long started = now();
+                store.compact(c.text(), LeaseCodec.journalHeader(c.journal()));
+                compacted = true;
+                lastSyncMillis = now();
+                LOG.debug("NAT-PMP: lease journal compacted into a snapshot of {} mappings in {} ms", c.leases().size(),
+                        lastSyncMillis - started);
+            } else {
+                String text = succeeded ? job.carried() + job.lines() : job.carried();
+                if (!text.isEmpty()) {
+                    store.append(text);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("NAT-PMP: cannot save leases to {}: {}", store.file(), e.toString());
+            if (!compacted && succeeded && job.compaction().isPresent()) {
+                try {
+                    store.append(job.carried() + job.lines()); // keep the journal going until compaction works
+                } catch (IOException e2) {
+                    LOG.debug("NAT-PMP: journal append failed too", e2);
+                }
+            }
+        }
+        long now = now();
+        if (store.unsynced() && (job.forceSync() || now - lastSyncMillis >= LEASE_DEBOUNCE_MILLIS)) {
+            try {
+                store.sync(); // power-loss safety; a process kill is covered by the page cache already
+            } catch (IOException e) {
+                LOG.warn("NAT-PMP: cannot force lease journal {}: {}", store.journalFile(), e.toString());
+            }
+            lastSyncMillis = now;
+        }
+        return compacted;
+    }
+
+    private void jobDone(Job job, Optional<Exception> error, List<FirewallBackend> released, boolean compacted,
             Optional<BackendHealth> h) {
         inFlight = false;
+        if (job.compaction().isPresent() && !compacted) {
+            compactDue = true; // the journal still holds everything since the old snapshot
+            compactNotBefore = now() + (error.isEmpty() ? COMPACT_RETRY_MILLIS : 0);
+        }
         if (job.backend() != null && job.backend() == backend) {
             health = h;
         }
         toRelease.removeAll(released);
         long now = now();
         if (error.isEmpty()) {
-            if (persisted) {
-                persistedVersion = Math.max(persistedVersion, job.version());
-            }
             if (job.state() != null) {
                 if (job.generation() == reconcileGeneration) {
                     reconciledGeneration = job.generation();
@@ -561,40 +768,111 @@ final class ListenerRuntime implements AutoCloseable {
 
     // ------------------------------------------------------------------ lease file
 
-    private Optional<String> leaseText() {
+    /**
+     * Appends the journal lines of {@code tickets} (in ticket order: removals, then additions with the
+     * mapping as it is now). O(changes).
+     */
+    private void journal(List<Long> tickets, StringBuilder out) {
         if (leaseStore.isEmpty()) {
-            return Optional.empty();
+            return;
         }
         long now = now();
         long wall = params.wallMillis().getAsLong();
-        List<StoredLease> stored = new ArrayList<>();
-        for (Lease l : engine.leases()) {
-            if (!l.isStatic()) {
-                stored.add(new StoredLease(l.key(), l.externalPort(), l.lifetime(), wall + (l.expiresAt() - now)));
+        for (long t : tickets) {
+            FirewallChange change = ticketChanges.get(t);
+            if (change == null) {
+                continue;
+            }
+            for (PortForward f : change.removeForwards()) {
+                LeaseCodec.appendDrop(out, new MappingKey(f.internalAddress(), f.protocol(), f.internalPort()));
+                journalLines++;
+            }
+            for (PortForward f : change.addForwards()) {
+                Optional<Lease> l = engine.lease(new MappingKey(f.internalAddress(), f.protocol(), f.internalPort()));
+                if (l.isPresent() && !l.get().isStatic()) { // static mappings live in the configuration
+                    LeaseCodec.appendLease(out, stored(l.get(), now, wall));
+                    journalLines++;
+                }
             }
         }
-        return Optional.of(LeaseCodec.format(new LeaseFile(wall - (now - engine.epochStartMillis()), stored)));
     }
 
-    private void scheduleLeaseWrite() {
-        if (closed || leaseStore.isEmpty() || leaseTask != null || engine.version() == persistedVersion) {
+    private static StoredLease stored(Lease l, long now, long wall) {
+        return new StoredLease(l.key(), l.externalPort(), l.lifetime(), wall + (l.expiresAt() - now));
+    }
+
+    /** @return the backlog plus the renewals since the last call (lazily saved expiries), and clears both */
+    private String carried() {
+        if (leaseStore.isEmpty()) {
+            return "";
+        }
+        List<Lease> renewed = engine.drainRenewed();
+        if (!renewed.isEmpty()) {
+            long now = now();
+            long wall = params.wallMillis().getAsLong();
+            for (Lease l : renewed) {
+                LeaseCodec.appendLease(journalBacklog, stored(l, now, wall));
+                journalLines++;
+            }
+        }
+        if (journalBacklog.length() == 0) {
+            return "";
+        }
+        String text = journalBacklog.toString();
+        journalBacklog.setLength(0);
+        return text;
+    }
+
+    /** @return a compaction when the journal has outgrown the table (or the epoch changed), else empty */
+    private Optional<Compaction> compactionIfDue(long now) {
+        if (leaseStore.isEmpty() || now < compactNotBefore
+                || !compactDue && journalLines <= Math.max(COMPACT_MIN_LINES, 2L * engine.size())) {
+            return Optional.empty();
+        }
+        compactDue = false;
+        journalLines = 0;
+        return Optional.of(compaction(now));
+    }
+
+    /** O(table) copy of immutable leases; the text is formatted on the commit thread. */
+    private Compaction compaction(long now) {
+        journalGeneration = Math.max(journalGeneration + 1, params.wallMillis().getAsLong());
+        return new Compaction(engine.leases(), now, params.wallMillis().getAsLong(), engine.epochStartMillis(),
+                journalGeneration);
+    }
+
+    /** In the constructor: the restored state becomes the snapshot, and a new journal starts. */
+    private void compactNow() {
+        if (leaseStore.isEmpty()) {
             return;
         }
-        leaseTask = loop.schedule(safe(() -> {
-            leaseTask = null;
-            if (inFlight) {
-                return; // the running job's completion schedules again
-            }
-            if (engine.version() != persistedVersion) {
-                submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), List.of(),
-                        leaseText(), engine.version(), reconcileGeneration));
-            }
-        }), LEASE_DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS);
+        Compaction c = compaction(now());
+        try {
+            leaseStore.get().compact(c.text(), LeaseCodec.journalHeader(c.journal()));
+        } catch (IOException e) {
+            LOG.warn("NAT-PMP: cannot write lease file {}: {}", leaseStore.get().file(), e.toString());
+            compactDue = true;
+        }
+    }
+
+    /** Once a second: saves renewals and forces the journal when the commit thread is idle. */
+    private void leaseTick() {
+        if (closed || inFlight) {
+            return; // the running job's successor carries the backlog; the commit thread forces by itself
+        }
+        long now = now();
+        Optional<Compaction> c = compactionIfDue(now);
+        if (c.isPresent() || journalBacklog.length() > 0 || engine.hasRenewed() || leaseStore.get().unsynced()) {
+            submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), List.of(), carried(),
+                    "", c, reconcileGeneration, true));
+        }
     }
 
     private void epochReset() {
         engine.resetEpoch(now());
-        persistedVersion = Long.MIN_VALUE; // the file must carry the new epoch start
+        compactDue = true; // the snapshot must carry the new epoch start
+        compactNotBefore = 0;
+        publishFast();
         LOG.info("NAT-PMP: new epoch (mapping state was reset)");
     }
 
@@ -602,7 +880,6 @@ final class ListenerRuntime implements AutoCloseable {
 
     private void afterChange() {
         rescheduleExpiry();
-        scheduleLeaseWrite();
         markSnapshot();
     }
 
@@ -638,6 +915,7 @@ final class ListenerRuntime implements AutoCloseable {
                     settings.externalInterface());
         }
         engine.setExternalAddress(address);
+        publishFast();
         reconcileGeneration++; // the topology carries the address
         startBatch();
         startBurst(); // N23: restarts on every change; none while there is no address
@@ -729,9 +1007,9 @@ final class ListenerRuntime implements AutoCloseable {
             if (previous != null) {
                 toRelease.add(previous); // released only once the new one holds everything
                 LOG.info("NAT-PMP: firewall backend {} replaces {}; installing {} mappings", name(b), name(previous),
-                        engine.leases().size());
+                        engine.size());
             } else {
-                LOG.info("NAT-PMP: firewall backend {} bound; installing {} mappings", name(b), engine.leases().size());
+                LOG.info("NAT-PMP: firewall backend {} bound; installing {} mappings", name(b), engine.size());
             }
             health = Optional.empty();
             engine.setBackendAvailable(true);
@@ -807,6 +1085,7 @@ final class ListenerRuntime implements AutoCloseable {
                 + " {})", next.engine().portRange(), next.engine().lifetimes().min(), next.engine().lifetimes().max(),
                 next.engine().permissions().rules().size(), next.staticMappings().size(),
                 next.enabled() ? "enabled" : "disabled");
+        publishFast();
         startBatch();
         afterChange();
     }
@@ -850,10 +1129,10 @@ final class ListenerRuntime implements AutoCloseable {
         }
         sockets.clear();
         startBurst(); // cancels
-        int count = engine.leases().size();
+        int count = engine.size();
         engine.flushDynamic().ifPresent(ic -> enqueue(ic.ticket(), ic.change(), "NAT-PMP disabled"));
         LOG.info("NAT-PMP disabled: port {} closed, {} NAT-PMP mappings removed (N26, N30)", params.serverPort(),
-                count - engine.leases().size());
+                count - engine.size());
     }
 
     // ------------------------------------------------------------------ administration
@@ -945,6 +1224,7 @@ final class ListenerRuntime implements AutoCloseable {
             return;
         }
         closed = true;
+        publishFast();
         for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask,
                 snapshotTask}) {
             if (t != null) {
@@ -955,8 +1235,9 @@ final class ListenerRuntime implements AutoCloseable {
             s.close();
         }
         sockets.clear();
-        Optional<String> leases = leaseText();
-        int count = engine.leases().size();
+        Optional<Compaction> leases = leaseStore.map(s -> compaction(now()));
+        String backlog = carried();
+        int count = engine.size();
         List<FirewallBackend> release = new ArrayList<>(toRelease);
         if (backend != null) {
             release.add(backend);
@@ -966,11 +1247,18 @@ final class ListenerRuntime implements AutoCloseable {
         }
         commit.execute(() -> {
             if (leases.isPresent() && leaseStore.isPresent()) {
+                LeaseStore store = leaseStore.get();
                 try {
-                    leaseStore.get().write(leases.get());
+                    store.compact(leases.get().text(), LeaseCodec.journalHeader(leases.get().journal()));
                 } catch (IOException e) {
-                    LOG.warn("NAT-PMP: cannot write lease file {}: {}", leaseStore.get().file(), e.toString());
+                    LOG.warn("NAT-PMP: cannot write lease file {}: {}", store.file(), e.toString());
+                    try {
+                        store.append(backlog); // the journal still continues the old snapshot
+                    } catch (IOException e2) {
+                        LOG.debug("NAT-PMP: journal append failed too", e2);
+                    }
                 }
+                store.close();
             }
             for (FirewallBackend b : release) {
                 try {

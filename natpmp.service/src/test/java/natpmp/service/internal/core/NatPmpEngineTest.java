@@ -154,6 +154,44 @@ class NatPmpEngineTest {
     }
 
     @Test
+    @DisplayName("N17/N24: renewals are handed out once for lazy saving; a key with a change in flight waits")
+    void n17_renewalsDrainedOnceAndNotWhilePending() {
+        int port = mapCommitted(A, Protocol.UDP, 2000, 0, 3600).externalPort();
+        assertThat(engine.hasRenewed()).isFalse();
+        now += 1000;
+        reply(map(A, Protocol.UDP, 2000, 0, 7200));
+        reply(map(A, Protocol.UDP, 2000, 0, 600)); // twice: one entry, the latest expiry
+        assertThat(engine.drainRenewed()).singleElement()
+                .satisfies(l -> assertThat(l.externalPort()).isEqualTo(port))
+                .satisfies(l -> assertThat(l.expiresAt()).isEqualTo(now + 600_000));
+        assertThat(engine.drainRenewed()).isEmpty();
+
+        Pending p = (Pending) map(B, Protocol.TCP, 3000, 0, 3600);
+        assertThat(map(B, Protocol.TCP, 3000, 0, 60)).isInstanceOf(Outcome.Joined.class); // renewal while pending
+        assertThat(engine.drainRenewed()).as("its rule may still fail").isEmpty();
+        assertThat(engine.hasRenewed()).isTrue();
+        engine.committed(List.of(p.ticket()), now);
+        assertThat(engine.drainRenewed()).singleElement()
+                .satisfies(l -> assertThat(l.key().client()).isEqualTo(B));
+    }
+
+    @Test
+    @DisplayName("N1/N3/N4/N6/N7: the table-free answers are the same from the static path as from handle")
+    void n6_statelessMatchesHandle() {
+        for (Request r : List.of(new ExternalAddressRequest(), new Request.UnsupportedVersion(1, 0),
+                new Request.UnsupportedOpcode(3, Bytes.hex("0003")))) {
+            byte[] viaEngine = ((Reply) engine.handle(A, r, now)).bytes();
+            byte[] direct = ((Reply) NatPmpEngine.stateless(r, engine.externalAddress(),
+                    engine.epochSeconds(now))).bytes();
+            assertThat(direct).isEqualTo(viaEngine);
+        }
+        assertThat(NatPmpEngine.stateless(new Request.ResponseIgnored(0x80), Optional.empty(), 0))
+                .isInstanceOf(Outcome.Drop.class);
+        assertThat(Bytes.u16(((Reply) NatPmpEngine.stateless(new ExternalAddressRequest(), Optional.empty(), 5))
+                .bytes(), 2)).as("N7").isEqualTo(3);
+    }
+
+    @Test
     @DisplayName("N14: a request matching a static mapping gets its external port")
     void n14_staticMappingAnswers() {
         engine.setStaticMappings(List.of(StaticMapping.parse("tcp 2222 192.168.50.10 22")));

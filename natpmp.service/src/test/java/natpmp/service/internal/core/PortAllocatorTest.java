@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import natpmp.api.Origin;
 import natpmp.api.Protocol;
 
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;
@@ -117,5 +119,60 @@ class PortAllocatorTest {
         assertThat(a).isEqualTo(Allocation.refused(ResultCode.NOT_AUTHORIZED));
         assertThat(allocator(3000, 3010, List.of(), GatewayPorts.NONE).allocate(table, p, B, Protocol.TCP, 22, 3000)
                 .port()).isEqualTo(3000);
+    }
+
+    /** The allocator as it was before it learned to jump over held ports: test every port in walk order. */
+    private static Allocation portByPort(PortAllocator alloc, MappingTable t, Permissions perms, Inet4Address c,
+            Protocol p, int in, int start) {
+        PortRange r = alloc.range();
+        boolean denied = false;
+        for (int i = 0; i < r.size(); i++) {
+            int port = r.low() + Math.floorMod(start - r.low() + i, r.size());
+            if (alloc.isExcluded(port) || !t.isAvailable(c, p, in, port)) {
+                continue;
+            }
+            if (!perms.allows(c, port, in)) {
+                denied = true;
+                continue;
+            }
+            return Allocation.granted(port);
+        }
+        return Allocation.refused(denied ? ResultCode.NOT_AUTHORIZED : ResultCode.OUT_OF_RESOURCES);
+    }
+
+    @RepeatedTest(20)
+    @DisplayName("N11/N12: jumping over held ports gives exactly the port-by-port answer on crowded tables")
+    void n12_skippingHeldPortsMatchesPortByPortWalk(RepetitionInfo repetition) {
+        SplittableRandom r = new SplittableRandom(repetition.getCurrentRepetition());
+        Inet4Address[] clients = {A, B, Addresses.parse("192.168.50.12")};
+        int low = 2000;
+        int high = 2000 + r.nextInt(20, 200);
+        // fill most of the range, both protocols, with companion pairs here and there
+        for (int port = low; port <= high; port++) {
+            if (r.nextInt(10) < 8) {
+                Inet4Address c = clients[r.nextInt(clients.length)];
+                Protocol p = r.nextBoolean() ? Protocol.TCP : Protocol.UDP;
+                MappingKey k = new MappingKey(c, p, 1000 + port);
+                if (table.get(k).isEmpty() && table.isAvailable(c, p, k.internalPort(), port)) {
+                    take(c, p, k.internalPort(), port);
+                }
+                if (r.nextInt(4) == 0 && table.isAvailable(c, p.companion(), k.internalPort(), port)
+                        && table.get(new MappingKey(c, p.companion(), k.internalPort())).isEmpty()) {
+                    take(c, p.companion(), k.internalPort(), port); // companion held by the same client
+                }
+            }
+        }
+        Permissions perms = new Permissions(List.of(PermissionRule.parse("deny " + (low + 5) + "-" + (low + 9)
+                + " 0.0.0.0/0 0-65535")));
+        PortAllocator alloc = allocator(low, high, List.of(new PortRange(low + 12, low + 14)), GatewayPorts.NONE);
+        for (int i = 0; i < 200; i++) {
+            Inet4Address c = clients[r.nextInt(clients.length)];
+            Protocol p = r.nextBoolean() ? Protocol.TCP : Protocol.UDP;
+            int in = r.nextBoolean() ? 1000 + low + r.nextInt(high - low + 1) : 1 + r.nextInt(65535);
+            int suggestion = low + r.nextInt(high - low + 1);
+            assertThat(alloc.allocate(table, perms, c, p, in, suggestion))
+                    .as("%s %s:%d suggesting %d", p, c.getHostAddress(), in, suggestion)
+                    .isEqualTo(portByPort(alloc, table, perms, c, p, in, alloc.startFor(suggestion)));
+        }
     }
 }

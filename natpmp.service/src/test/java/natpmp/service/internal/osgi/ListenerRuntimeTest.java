@@ -52,6 +52,8 @@ class ListenerRuntimeTest {
     private final AtomicReference<Optional<Inet4Address>> external = new AtomicReference<>(Optional.of(EXT));
     private final List<DatagramSocket> sockets = new ArrayList<>();
     private DatagramSocket announcements;
+    private volatile CountDownLatch addressGate;
+    private final CountDownLatch addressEntered = new CountDownLatch(1);
     private ListenerRuntime runtime;
     private InetSocketAddress server;
 
@@ -77,7 +79,18 @@ class ListenerRuntimeTest {
         System.arraycopy(config, 0, all, 4, config.length);
         ListenerRuntime.Params params = new ListenerRuntime.Params(0,
                 new InetSocketAddress(announcements.getLocalAddress(), announcements.getLocalPort()), 20,
-                () -> System.nanoTime() / 1_000_000, System::currentTimeMillis, name -> external.get(),
+                () -> System.nanoTime() / 1_000_000, System::currentTimeMillis, name -> {
+                    CountDownLatch gate = addressGate; // lets a test hold the loop thread (the poll runs there)
+                    if (gate != null) {
+                        addressEntered.countDown();
+                        try {
+                            gate.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    return external.get();
+                },
                 GatewayPorts.NONE, new SplittableRandom(3));
         runtime = new ListenerRuntime(ListenerSettings.parse(config(all)), Optional.of(dir.resolve("leases.txt")), params);
         List<InetSocketAddress> bound = runtime.boundAddresses();
@@ -131,8 +144,11 @@ class ListenerRuntimeTest {
         }
     }
 
+    /** @return the saved state as text: the snapshot followed by its journal (committed changes since) */
     private String leaseFile() throws IOException {
-        return Files.readString(dir.resolve("leases.txt"), StandardCharsets.UTF_8);
+        Path journal = dir.resolve("leases.txt.journal");
+        return Files.readString(dir.resolve("leases.txt"), StandardCharsets.UTF_8)
+                + (Files.exists(journal) ? Files.readString(journal, StandardCharsets.UTF_8) : "");
     }
 
     @Test
@@ -299,6 +315,97 @@ class ListenerRuntimeTest {
         DatagramSocket d = socket("127.0.0.2");
         assertThat(u32(exchange(d, server, "0000"), 4)).as("new epoch").isLessThan(5);
         await("snapshot", () -> runtime.snapshot().mappings().isEmpty());
+    }
+
+    @Test
+    @DisplayName("N6/N15: opcode 0 is answered by the receive thread even while the loop thread is busy")
+    void n6_externalAddressAnsweredWhileLoopBusy() throws Exception {
+        FakeBackend backend = new FakeBackend("fake");
+        start();
+        runtime.backendBound(backend);
+        DatagramSocket client = socket("127.0.0.2");
+        assertThat(u16(exchange(client, server, mapHex(1, 6000, 46000, 600)), 2)).isZero();
+        CountDownLatch gate = new CountDownLatch(1);
+        addressGate = gate;
+        try {
+            assertThat(addressEntered.await(10, TimeUnit.SECONDS)).as("loop held by the address poll").isTrue();
+            byte[] a = exchange(client, server, "0000");
+            assertThat(HexFormat.of().formatHex(a)).startsWith("00800000").endsWith("cb007101");
+            byte[] bad = exchange(client, server, "0005");
+            assertThat(u16(bad, 2)).as("N4: unsupported opcode").isEqualTo(5);
+            // a mapping request needs the loop: it waits until the loop is free again
+            byte[] req = HexFormat.of().parseHex(mapHex(1, 6000, 0, 600));
+            client.send(new DatagramPacket(req, req.length, server));
+            client.setSoTimeout(300);
+            assertThatThrownBy(() -> client.receive(new DatagramPacket(new byte[64], 64)))
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+        } finally {
+            addressGate = null;
+            gate.countDown();
+        }
+        client.setSoTimeout(5000);
+        DatagramPacket p = new DatagramPacket(new byte[64], 64);
+        client.receive(p);
+        assertThat(u16(p.getData(), 10)).as("N14: the renewal answered once the loop is free").isEqualTo(46000);
+        // N15: still nothing for senders outside the LAN subnets
+        DatagramSocket outside = socket("127.0.0.9");
+        outside.setSoTimeout(300);
+        outside.send(new DatagramPacket(new byte[] {0, 0}, 2, server));
+        assertThatThrownBy(() -> outside.receive(new DatagramPacket(new byte[64], 64)))
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+    }
+
+    @Test
+    @DisplayName("N24: a mapping answered just before a kill -9 is restored from snapshot plus journal")
+    void n24_journalSurvivesKillBeforeAnyCompaction() throws Exception {
+        FakeBackend backend = new FakeBackend("fake");
+        start();
+        runtime.backendBound(backend);
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(2, 8080, 38080, 3600)), 10)).isEqualTo(38080);
+        assertThat(u16(exchange(a, server, mapHex(2, 8081, 38081, 3600)), 10)).isEqualTo(38081);
+        assertThat(u16(exchange(a, server, mapHex(2, 8081, 0, 0)), 2)).isZero(); // deleted again
+        // what the disk holds at the moment of the kill: the start-up snapshot and the journal since
+        byte[] snapshotAtKill = Files.readAllBytes(dir.resolve("leases.txt"));
+        byte[] journalAtKill = Files.readAllBytes(dir.resolve("leases.txt.journal"));
+        assertThat(new String(snapshotAtKill, StandardCharsets.UTF_8)).doesNotContain("38080");
+        runtime.close();
+        Files.write(dir.resolve("leases.txt"), snapshotAtKill);
+        Files.write(dir.resolve("leases.txt.journal"), journalAtKill);
+
+        FakeBackend second = new FakeBackend("second");
+        start();
+        runtime.backendBound(second);
+        await("reconciled", () -> !second.forwards().isEmpty());
+        assertThat(second.forwards()).containsExactly(
+                new PortForward(Protocol.TCP, 38080, Addresses.parse("127.0.0.2"), 8080));
+        assertThat(u32(exchange(a, server, "0000"), 4)).as("N16: epoch continues").isLessThan(60);
+    }
+
+    @Test
+    @DisplayName("N24: the journal is compacted into a new snapshot once it outgrows the table")
+    void n24_journalCompactedWhenItOutgrowsTheTable() throws Exception {
+        FakeBackend backend = new FakeBackend("fake");
+        start("rate_per_client", 1e9, "rate_burst", 1e9);
+        runtime.backendBound(backend);
+        String firstSnapshot = Files.readString(dir.resolve("leases.txt"));
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(1, 7000, 47000, 3600)), 10)).isEqualTo(47000); // stays
+        for (int i = 0; i < 2500; i++) { // 5000 journal lines: more than the minimum before compaction
+            assertThat(u16(exchange(a, server, mapHex(2, 9000, 49000, 3600)), 2)).isZero();
+            assertThat(u16(exchange(a, server, mapHex(2, 9000, 0, 0)), 2)).isZero();
+        }
+        await("compacted", () -> {
+            try {
+                return !Files.readString(dir.resolve("leases.txt")).equals(firstSnapshot);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertThat(Files.readString(dir.resolve("leases.txt"))).contains("lease udp 127.0.0.2 7000 47000 3600 ");
+        assertThat(Files.size(dir.resolve("leases.txt.journal"))).isLessThan(2500L * 40);
+        String journalLine = Files.readString(dir.resolve("leases.txt.journal")).lines().findFirst().orElseThrow();
+        assertThat(Files.readString(dir.resolve("leases.txt"))).contains("journal " + journalLine.split(" ")[2]);
     }
 
     @Test
