@@ -55,6 +55,7 @@ public final class NamespaceLab implements AutoCloseable {
     private final List<String> namespaces = Collections.synchronizedList(new ArrayList<>());
     private final List<Background> background = Collections.synchronizedList(new ArrayList<>());
     private final Thread shutdownHook;
+    private volatile boolean operatorAcceptsDnat;
     private boolean closed;
 
     private NamespaceLab(String label) {
@@ -139,9 +140,25 @@ public final class NamespaceLab implements AutoCloseable {
         String gw = gw();
         iptables(gw, "-P", "FORWARD", "DROP");
         iptables(gw, "-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
+        if (operatorAcceptsDnat) {
+            iptables(gw, "-A", "FORWARD", "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT");
+        }
         iptables(gw, "-A", "FORWARD", "-i", "lan0", "-j", "ACCEPT");
         iptables(gw, "-A", "FORWARD", "-i", "lan1", "-j", "ACCEPT");
         iptables(gw, "-t", "nat", "-A", "POSTROUTING", "-o", "wan0", "-j", "MASQUERADE");
+    }
+
+    /**
+     * The operator step the README asks for with the nftables backend: an {@code accept} in table
+     * {@code ip natpmp} cannot override the DROP policy of this firewall's FORWARD chain (nftables evaluates every
+     * base chain on a hook), so the router's own FORWARD chain accepts DNATed flows
+     * ({@code -m conntrack --ctstate DNAT -j ACCEPT}). Added now and by every later
+     * {@link #installBaseFirewall()}. Labs that test the iptables backend must not call this: its own FORWARD
+     * rules are what lets mapped traffic through there.
+     */
+    public void acceptDnatInForward() {
+        operatorAcceptsDnat = true;
+        iptables(gw(), "-A", "FORWARD", "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT");
     }
 
     /**

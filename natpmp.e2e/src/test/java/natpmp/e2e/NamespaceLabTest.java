@@ -132,27 +132,39 @@ class NamespaceLabTest {
 
     @Test
     void iptablesStubFailsOnlyWhileBrokenAndOnlyForTheWrappedProcess() throws Exception {
+        stubFailsOnlyWhileBroken(FirewallToolStub.IPTABLES, java.util.List.of("iptables-save", "-t", "nat"), "*nat",
+                "iptables-save", "xtables");
+    }
+
+    @Test
+    void nftStubFailsOnlyWhileBrokenAndOnlyForTheWrappedProcess() throws Exception {
+        stubFailsOnlyWhileBroken(FirewallToolStub.NFT, java.util.List.of("nft", "list", "tables"), "",
+                "nft", "/usr/sbin/nft");
+    }
+
+    private static void stubFailsOnlyWhileBroken(java.util.List<String> binaries, java.util.List<String> command,
+            String expected, String name, String mountHint) {
         try (NamespaceLab lab = NamespaceLab.empty("lab-selftest")) {
             String ns = lab.addNamespace("gw");
-            IptablesStub stub = new IptablesStub(lab.workDir().resolve("stub"));
+            FirewallToolStub stub = new FirewallToolStub(lab.workDir().resolve("stub"), binaries);
             java.util.List<String> argv = new java.util.ArrayList<>(stub.wrapper());
-            argv.addAll(java.util.List.of("iptables-save", "-t", "nat"));
+            argv.addAll(command);
             ExecResult works = lab.exec(ns, Duration.ofSeconds(10), argv.toArray(String[]::new));
             assertThat(works.ok()).as(works::describe).isTrue();
-            assertThat(works.stdout()).contains("*nat");
-            stub.breakIptables();
+            assertThat(works.stdout()).contains(expected);
+            stub.breakTools();
             ExecResult broken = lab.exec(ns, Duration.ofSeconds(10), argv.toArray(String[]::new));
             assertThat(broken.exitCode()).as(broken::describe).isEqualTo(1);
-            assertThat(broken.stderr()).contains("e2e stub: iptables-save made to fail");
+            assertThat(broken.stderr()).contains("e2e stub: " + name + " made to fail");
             // everybody else keeps the real binaries
-            ExecResult outside = lab.exec(ns, Duration.ofSeconds(10), "iptables-save", "-t", "nat");
+            ExecResult outside = lab.exec(ns, Duration.ofSeconds(10), command.toArray(String[]::new));
             assertThat(outside.ok()).as(outside::describe).isTrue();
             stub.repair();
             ExecResult repaired = lab.exec(ns, Duration.ofSeconds(10), argv.toArray(String[]::new));
             assertThat(repaired.ok()).as(repaired::describe).isTrue();
         }
         assertThat(Proc.run(Duration.ofSeconds(10), "findmnt", "-rn", "-o", "TARGET").stdout())
-                .doesNotContain("xtables");
+                .doesNotContain(mountHint);
     }
 
     private static String comm(long pid) {
