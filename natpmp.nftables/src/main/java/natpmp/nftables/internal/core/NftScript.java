@@ -24,7 +24,7 @@ import natpmp.api.Topology;
  * Renders {@code nft -f -} transactions for the one {@code ip} table the backend owns. Pure: no processes,
  * no clock. Every script is applied by the kernel as one atomic transaction.
  *
- * <p>Layout: four base chains ({@code prerouting} nat/dstnat, {@code postrouting} nat/srcnat,
+ * <p>Layout: four base chains ({@code prerouting} nat/dstnat-1, {@code postrouting} nat/srcnat-1,
  * {@code forward} filter/filter, {@code firstpacket} filter at postrouting/mangle) that only jump to each owner's
  * regular chains; each owner's chains hold a fixed handful of rules that look mappings up in the owner's maps and
  * sets, so the rule count never grows with the number of mappings. For owner O with external interface X,
@@ -227,10 +227,13 @@ public final class NftScript {
                 }
             }
         }
+        // One below the standard nat priorities: at equal priority the chain registered last runs first, so an
+        // operator's masquerade chain re-created by a firewall reload would take our flows (a nat chain that sets
+        // up a translation ends the hook's nat evaluation for the connection).
         line(b, "add chain ip " + table + " " + PREROUTING
-                + " { type nat hook prerouting priority dstnat; policy accept; }");
+                + " { type nat hook prerouting priority dstnat - 1; policy accept; }");
         line(b, "add chain ip " + table + " " + POSTROUTING
-                + " { type nat hook postrouting priority srcnat; policy accept; }");
+                + " { type nat hook postrouting priority srcnat - 1; policy accept; }");
         // Filter priority: an accept here does not override another table's drop (nftables evaluates every
         // base chain of a hook), but it does end our own evaluation for DNATed flows of our mappings.
         line(b, "add chain ip " + table + " " + FORWARD

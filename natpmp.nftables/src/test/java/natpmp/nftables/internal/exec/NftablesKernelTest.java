@@ -107,7 +107,7 @@ class NftablesKernelTest {
         firewall.reconcile("natpmp", desired);
         assertThat(firewall.installed("natpmp")).isEqualTo(desired);
         assertThat(nft("list", "table", "ip", "natpmp")).contains("masquerade to :ip saddr . meta l4proto . th sport"
-                + " map @sport_natpmp").contains("type nat hook prerouting priority dstnat");
+                + " map @sport_natpmp").contains("type nat hook prerouting priority dstnat - 1");
 
         HostBinding second = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
         PortForward game = new PortForward(natpmp.api.Protocol.UDP, 3074, ip("192.168.50.30"), 3074);
