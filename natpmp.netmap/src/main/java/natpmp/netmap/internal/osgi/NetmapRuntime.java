@@ -58,8 +58,10 @@ import java.util.function.Supplier;
  * <ul>
  * <li>{@code netmap-loop} owns the {@link NetmapAllocator}, the desired and installed binding sets, the
  * backend reference and every timer. Service calls and SCR callbacks only queue work here.</li>
- * <li>{@code netmap-commit} runs one firewall job at a time (reconcile, apply, release) and writes the bindings
- * file, then reports back to the loop.</li>
+ * <li>{@code netmap-commit} runs one firewall job at a time (reconcile, apply, release), then reports back to
+ * the loop.</li>
+ * <li>{@code netmap-save} writes the bindings file (forced to disk), at most once per {@link #SAVE_DELAY_MILLIS}
+ * after a change; a held first packet never waits for it.</li>
  * </ul>
  *
  * <h2>Firewall</h2>
@@ -85,6 +87,8 @@ final class NetmapRuntime implements AutoCloseable {
     private static final long MIN_RETRY_MILLIS = 1000;
     private static final long MAX_RETRY_MILLIS = 60_000;
     private static final long CALL_TIMEOUT_SECONDS = 10;
+    /** Binding changes are saved this long after the first unsaved one (a crash loses at most that much). */
+    static final long SAVE_DELAY_MILLIS = 1000;
     /**
      * How long the decision of a queued first packet waits for the conntrack NEW event of its connection, which
      * must not count as a second hit (the kernel target runs once per connection, D6).
@@ -127,6 +131,7 @@ final class NetmapRuntime implements AutoCloseable {
     private final Optional<BindingStore> store;
     private final ScheduledThreadPoolExecutor loop;
     private final ExecutorService commit;
+    private final ExecutorService saver;
     private final KernelLog kernelLog;
     private final NetmapAllocator engine;
     private final Map<Object, NetmapRule> ruleSources = new ConcurrentHashMap<>();
@@ -142,6 +147,7 @@ final class NetmapRuntime implements AutoCloseable {
     private boolean jobRunning;
     private boolean dirty;
     private ScheduledFuture<?> commitTimer;
+    private ScheduledFuture<?> saveTimer;
     private ScheduledFuture<?> rulesTimer;
     private long retryMillis = MIN_RETRY_MILLIS;
     /** Saved bindings whose pool does not exist yet; remaining times relative to {@link #restoreBase}. */
@@ -186,6 +192,11 @@ final class NetmapRuntime implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.saver = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "netmap-save");
+            t.setDaemon(true);
+            return t;
+        });
         loadSaved();
         onLoop(() -> {
             startConntrack(settings);
@@ -195,7 +206,7 @@ final class NetmapRuntime implements AutoCloseable {
         loop.scheduleWithFixedDelay(() -> {
             if (engine.bindingCount() > 0 || !pendingRestore.isEmpty()) {
                 dirty = true;
-                scheduleCommit();
+                scheduleSave();
             }
         }, params.saveMillis(), params.saveMillis(), TimeUnit.MILLISECONDS);
         LOG.info("netmap: subnet mapper started, external interface {}, default_ttl {} s", settings.externalInterface(),
@@ -244,6 +255,32 @@ final class NetmapRuntime implements AutoCloseable {
         version++;
         dirty = true;
         scheduleCommit();
+        scheduleSave();
+    }
+
+    private void scheduleSave() {
+        if (saveTimer == null && store.isPresent() && !closed) {
+            saveTimer = loop.schedule(this::save, SAVE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Formats the bindings on the loop and hands the text to the saver; writes are serialised there. */
+    private void save() {
+        saveTimer = null;
+        if (!dirty || closed) {
+            return;
+        }
+        dirty = false;
+        String text = fileText();
+        saver.execute(() -> write(text));
+    }
+
+    private void write(String text) {
+        try {
+            store.get().write(text);
+        } catch (IOException e) {
+            LOG.warn("netmap: cannot write the bindings file {}: {}", store.get().file(), e.toString());
+        }
     }
 
     private void loadSaved() {
@@ -627,7 +664,7 @@ final class NetmapRuntime implements AutoCloseable {
     }
 
     private record Job(FirewallBackend backend, FirewallState state, FirewallChange change, Set<HostBinding> target,
-            List<FirewallBackend> release, Optional<String> save, long version) {
+            List<FirewallBackend> release, long version) {
     }
 
     /**
@@ -662,18 +699,16 @@ final class NetmapRuntime implements AutoCloseable {
                 change = c.isEmpty() ? null : c;
             }
         }
-        Optional<String> save = dirty && store.isPresent() ? Optional.of(fileText()) : Optional.empty();
-        dirty = false;
         List<FirewallBackend> release = List.copyOf(toRelease);
         toRelease.clear();
-        if (state == null && change == null && release.isEmpty() && save.isEmpty()) {
+        if (state == null && change == null && release.isEmpty()) {
             if (b != null) {
                 releaseVerdicts(version); // nothing to install: the kernel already holds every binding
             }
             return;
         }
         jobRunning = true;
-        Job job = new Job(b, state, change, target, release, save, version);
+        Job job = new Job(b, state, change, target, release, version);
         commit.execute(() -> runJob(job));
     }
 
@@ -697,22 +732,17 @@ final class NetmapRuntime implements AutoCloseable {
                         name(job.backend()), job.target().size(),
                         queueRefusal == null ? job.state().queueRules().size() : 0);
             } else if (job.change() != null) {
+                long start = System.nanoTime();
                 job.backend().apply(OWNER, job.change());
-                LOG.debug("netmap: firewall backend {}: +{} -{} bindings", name(job.backend()),
-                        job.change().addBindings().size(), job.change().removeBindings().size());
+                LOG.debug("netmap: firewall backend {}: +{} -{} bindings in {} us", name(job.backend()),
+                        job.change().addBindings().size(), job.change().removeBindings().size(),
+                        (System.nanoTime() - start) / 1000);
             }
         } catch (FirewallException | RuntimeException e) {
             error = e;
         }
         for (FirewallBackend old : job.release()) {
             release(old);
-        }
-        if (job.save().isPresent()) {
-            try {
-                store.get().write(job.save().get());
-            } catch (IOException e) {
-                LOG.warn("netmap: cannot write the bindings file {}: {}", store.get().file(), e.toString());
-            }
         }
         Outcome outcome = new Outcome(error, queueRefusal);
         try {
@@ -784,7 +814,7 @@ final class NetmapRuntime implements AutoCloseable {
             }
         }
         if ((backend != null && (needReconcile || !installed.equals(desired)
-                || !queueRules().equals(installedQueueRules))) || dirty || !toRelease.isEmpty()) {
+                || !queueRules().equals(installedQueueRules))) || !toRelease.isEmpty()) {
             scheduleCommit();
         }
     }
@@ -958,13 +988,15 @@ final class NetmapRuntime implements AutoCloseable {
             LOG.warn("netmap: shutdown did not finish cleanly: {}", e.toString());
         }
         loop.shutdownNow();
-        commit.shutdown();
-        try {
-            if (!commit.awaitTermination(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                commit.shutdownNow();
+        for (ExecutorService worker : List.of(commit, saver)) {
+            worker.shutdown();
+            try {
+                if (!worker.awaitTermination(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    worker.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -982,20 +1014,19 @@ final class NetmapRuntime implements AutoCloseable {
         if (commitTimer != null) {
             commitTimer.cancel(false);
         }
-        Optional<String> text = store.isPresent() ? Optional.of(fileText()) : Optional.empty();
+        if (saveTimer != null) {
+            saveTimer.cancel(false);
+        }
+        if (store.isPresent()) {
+            String text = fileText();
+            saver.execute(() -> write(text)); // after any earlier write: the saver runs them in order
+        }
         int count = engine.bindingCount();
         List<FirewallBackend> release = new ArrayList<>(toRelease);
         if (backend != null && !release.contains(backend)) {
             release.add(backend);
         }
         commit.execute(() -> {
-            text.ifPresent(t -> {
-                try {
-                    store.get().write(t);
-                } catch (IOException e) {
-                    LOG.warn("netmap: cannot write the bindings file {}: {}", store.get().file(), e.toString());
-                }
-            });
             release.forEach(NetmapRuntime::release);
             if (queue != null) {
                 queue.close();
