@@ -45,9 +45,11 @@ import org.slf4j.LoggerFactory;
  * The iptables backend without OSGi: runs {@code iptables-restore --noflush --wait} scripts rendered by
  * {@link IptablesScript} and reads back with {@code iptables-save}, through a {@link ProcessRunner}.
  *
- * <p>Every kernel operation (callers' and the watchdog's) runs under one lock, so the per-owner state and the
- * kernel move together. An owner's state is only updated after the kernel accepted the script, so what we
- * believe is installed is never ahead of the kernel. {@link #health()} never blocks.
+ * <p>Every kernel change (callers' and the watchdog's repairs) runs under one lock, so the per-owner state and
+ * the kernel move together. An owner's state is only updated after the kernel accepted the script, so what we
+ * believe is installed is never ahead of the kernel. The watchdog reads the tables without the lock (a dump of
+ * thousands of rules takes a while, and batches must not wait for it) and compares only if none of our writes
+ * happened meanwhile. {@link #health()} never blocks.
  */
 public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     /** The value of {@link FirewallBackend#BACKEND_PROPERTY}. */
@@ -70,6 +72,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     private long repairs;
     /** Whether the current FAILED state came from a read (watchdog or read-back), which a good read clears. */
     private boolean failureFromRead;
+    /** Counts our writes to the kernel, so the watchdog can tell whether its unlocked read is still current. */
+    private long writes;
 
     private volatile BackendHealth health;
 
@@ -373,12 +377,34 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
      * or deleted from outside (the firewall reload problem miniupnpd has, SPEC "known problems" 5).
      */
     void watchOnce() {
+        long seen;
+        Tools t;
         lock.lock();
         try {
             if (owners.isEmpty()) {
                 return;
             }
-            SavedRules saved = read(tools());
+            seen = writes;
+            t = tools();
+        } finally {
+            lock.unlock();
+        }
+        SavedRules saved;
+        FirewallException readFailure = null;
+        try {
+            saved = read(t); // without the lock: batches go on while the tables are dumped
+        } catch (FirewallException e) {
+            saved = null;
+            readFailure = e;
+        }
+        lock.lock();
+        try {
+            if (writes != seen || owners.isEmpty()) {
+                return; // we changed the tables while they were read: what was read proves nothing
+            }
+            if (readFailure != null) {
+                throw readFailure;
+            }
             boolean repairedNow = false;
             for (OwnerState s : owners.values()) {
                 Optional<String> problem = ReadBack.check(saved, s.chains, s.expected());
@@ -473,6 +499,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     private void restore(Tools t, String script) throws FirewallException {
+        writes++; // even a failed run may have changed something
         // --wait: take turns with other users of the xtables lock instead of failing at once.
         run(new Command(List.of(t.restore(), "--noflush", "--wait"), script, settings.timeout()));
     }

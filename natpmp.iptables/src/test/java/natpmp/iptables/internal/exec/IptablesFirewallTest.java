@@ -242,6 +242,59 @@ class IptablesFirewallTest {
     }
 
     @Test
+    @DisplayName("watchdog: a batch goes through while the tables are dumped; a dump older than our last write is not judged")
+    void watchdogReadsWithoutHoldingUpBatches() throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        AtomicReference<IptablesFirewall> subject = new AtomicReference<>();
+        AtomicReference<Future<?>> batch = new AtomicReference<>();
+        ProcessRunner interposed = new ProcessRunner() {
+            @Override
+            public CommandResult run(Command command) throws natpmp.exec.CommandException {
+                CommandResult result = runner.run(command);
+                if (command.argv().equals(FILTER_SAVE) && batch.get() == null && subject.get() != null) {
+                    // the watchdog is dumping: a batch arrives meanwhile and must not wait for the dump
+                    FirewallChange addSsh = FirewallChange.forwards(Set.of(SSH), Set.of());
+                    expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(),
+                            addSsh)));
+                    Future<?> f = other.submit(() -> {
+                        subject.get().apply("natpmp", addSsh);
+                        return null;
+                    });
+                    batch.set(f);
+                    try {
+                        f.get(5, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new AssertionError("the batch waited for the watchdog's dump", e);
+                    }
+                }
+                return result;
+            }
+
+            @Override
+            public boolean isExecutable(String program) {
+                return runner.isExecutable(program);
+            }
+        };
+        IptablesFirewall fw = new IptablesFirewall(interposed, IptablesSettings.of(Variant.NFT, 5000, 0), clock);
+        try {
+            expectSaves(Saves.EMPTY);
+            expectRestore(IptablesScript.reconcile(NATPMP, S1, JumpCounts.NONE));
+            fw.reconcile("natpmp", S1);
+            subject.set(fw);
+            // the dump shows the state before the batch (SSH missing): judged, it would look like an outside change
+            expectSaves(Saves.of(NATPMP, S1));
+            fw.watchOnce();
+            assertThat(batch.get()).isNotNull();
+            assertThat(batch.get().isDone()).isTrue();
+            assertThat(runner.pending()).as("no repair from a stale dump").isZero();
+            assertThat(fw.health().state()).isEqualTo(Health.OK);
+            assertThat(fw.health().repairs()).isZero();
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    @Test
     void watchdogReadFailureIsFailedUntilTheNextGoodRead() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         runner.expect(NAT_SAVE, s -> true, new Exits(new CommandResult(4, "", "iptables-nft-save: lock busy")));

@@ -78,9 +78,20 @@ import java.util.random.RandomGenerator;
  * whole queue, so a burst of requests costs one wake-up and becomes one firewall batch.</li>
  * <li>{@code natpmp-loop}: owns the {@link NatPmpEngine}, the sockets (for sending), every timer and all
  * mutable state of this class. Nothing else touches them.</li>
- * <li>{@code natpmp-commit}: runs one firewall job at a time (apply, reconcile, release) and then writes the
- * lease file; reports back to the loop.</li>
+ * <li>{@code natpmp-commit}: runs one firewall job at a time (apply, reconcile) and then writes the lease
+ * file; reports back to the loop.</li>
+ * <li>{@code natpmp-swap}: reconciles a newly bound backend and releases backends no longer used, so that
+ * neither holds up the batches of the commit thread.</li>
  * </ul>
+ *
+ * <h2>Backend swap (make before break)</h2>
+ * When a backend replaces one that holds every mapping, the old one becomes the <em>standby</em>: while the swap
+ * thread installs the whole table in the new backend, batches keep going to the standby, so clients are answered
+ * as fast as ever with their rule in the kernel. Every change sent to the standby meanwhile is collected; when
+ * the new backend holds the table, its first batch carries those changes (a catch-up), and only once that has
+ * succeeded is the standby released (on the swap thread). A batch the standby refuses is not failed but queued
+ * again for the new backend. Anything unusual during a swap (a topology change, the standby going away, a second
+ * swap) makes batches wait for the new backend instead.
  *
  * <h2>Group commit</h2>
  * Requests that change the kernel are queued; when no job is running the loop turns the whole queue into one
@@ -173,10 +184,11 @@ final class ListenerRuntime implements AutoCloseable {
      * @param lines      journal lines of this job's tickets: written only when the firewall part succeeded
      * @param compaction a new snapshot to write instead of the lines, when the firewall part succeeded
      * @param forceSync  force the journal to disk now (the once-a-second tick)
+     * @param viaStandby the batch goes to the standby backend while the new one is being reconciled
      */
     private record Job(FirewallBackend backend, FirewallState state, FirewallChange change, List<Long> tickets,
-            List<FirewallBackend> release, String carried, String lines, Optional<Compaction> compaction,
-            long generation, boolean forceSync) {
+            String carried, String lines, Optional<Compaction> compaction, long generation, boolean forceSync,
+            boolean viaStandby) {
     }
 
     /** Everything needed to format a snapshot off the loop thread (leases are immutable). */
@@ -218,6 +230,7 @@ final class ListenerRuntime implements AutoCloseable {
     private final Optional<LeaseStore> leaseStore;
     private final ScheduledThreadPoolExecutor loop;
     private final ExecutorService commit;
+    private final ExecutorService swap;
     private final NatPmpEngine engine;
 
     // ---- owned by the loop thread (set up in the constructor before any task runs) ----
@@ -226,6 +239,17 @@ final class ListenerRuntime implements AutoCloseable {
     private final Map<Inet4Address, LanSocket> sockets = new LinkedHashMap<>();
     private FirewallBackend backend;
     private final List<FirewallBackend> toRelease = new ArrayList<>();
+    /** Backends whose release runs on the swap thread. */
+    private final List<FirewallBackend> releasing = new ArrayList<>();
+    /** The previous backend, complete, taking batches while {@link #swapTarget} is reconciled. */
+    private FirewallBackend standby;
+    /** The backend being reconciled on the swap thread, null when none. */
+    private FirewallBackend swapTarget;
+    private long swapGeneration;
+    /** Changes sent to the standby since the swap started: the new backend's catch-up. */
+    private final ChangeAccumulator sinceSwap = new ChangeAccumulator();
+    /** The new backend holds the table as of the swap start; its next batch must carry {@link #sinceSwap}. */
+    private boolean catchUpDue;
     private Optional<BackendHealth> health = Optional.empty();
     /** When the backend in use last changed (loop thread writes). */
     private Optional<Instant> lastSwap = Optional.empty();
@@ -291,6 +315,7 @@ final class ListenerRuntime implements AutoCloseable {
         this.loop = new ScheduledThreadPoolExecutor(1, named("natpmp-loop"));
         this.loop.setRemoveOnCancelPolicy(true);
         this.commit = Executors.newSingleThreadExecutor(named("natpmp-commit"));
+        this.swap = Executors.newSingleThreadExecutor(named("natpmp-swap"));
         try {
             if (settings.enabled()) {
                 for (LanNetwork lan : lans) {
@@ -301,6 +326,7 @@ final class ListenerRuntime implements AutoCloseable {
             sockets.values().forEach(LanSocket::close);
             loop.shutdownNow();
             commit.shutdownNow();
+            swap.shutdownNow();
             throw new IllegalStateException("NAT-PMP cannot listen: " + e.getMessage(), e);
         }
         publishSnapshot();
@@ -561,25 +587,152 @@ final class ListenerRuntime implements AutoCloseable {
                 journal(internalTickets, journalBacklog); // committed without a kernel: saved with the next job
                 deliver(engine.committed(internalTickets, now), Optional.empty());
             }
-            if (!toRelease.isEmpty()) {
-                submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(),
-                        List.copyOf(toRelease), carried(), "", Optional.empty(), reconcileGeneration, false));
-            }
+            releaseUnused();
             return;
         }
-        boolean reconcile = reconcileGeneration != reconciledGeneration;
-        if (queuedTickets.isEmpty() && !reconcile) {
+        FirewallBackend target = backend;
+        boolean viaStandby = false;
+        if (swapTarget != null) {
+            if (standby == null || swapGeneration != reconcileGeneration || queuedTickets.isEmpty()) {
+                return; // wait for the swap thread (nothing to do, or the standby cannot be used)
+            }
+            target = standby;
+            viaStandby = true;
+        } else if (releasing.contains(backend)) {
+            return; // bound again while its release runs: reconciled once that has finished
+        }
+        boolean reconcile = !viaStandby && reconcileGeneration != reconciledGeneration;
+        if (queuedTickets.isEmpty() && !reconcile && !(catchUpDue && !viaStandby)) {
             return;
         }
         List<Long> tickets = List.copyOf(queuedTickets);
         FirewallChange change = queuedChange.build();
         queuedTickets.clear();
         queuedChange.clear();
+        if (viaStandby) {
+            sinceSwap.append(change);
+        } else if (catchUpDue && !reconcile) {
+            ChangeAccumulator all = new ChangeAccumulator();
+            all.append(sinceSwap.build());
+            all.append(change);
+            change = all.build();
+        }
         FirewallState state = reconcile ? new FirewallState(topology(), engine.desiredForwards(), Set.of()) : null;
         StringBuilder lines = new StringBuilder();
         journal(tickets, lines);
-        submit(new Job(backend, state, change, tickets, List.copyOf(toRelease), carried(), lines.toString(),
-                compactionIfDue(now), reconcileGeneration, false));
+        submit(new Job(target, state, change, tickets, carried(), lines.toString(), compactionIfDue(now),
+                reconcileGeneration, false, viaStandby));
+    }
+
+    /**
+     * Starts installing the whole table in the new backend on the swap thread while {@link #standby} keeps
+     * taking batches (loop thread).
+     */
+    private void startSwap() {
+        FirewallBackend target = backend;
+        swapTarget = target;
+        swapGeneration = reconcileGeneration;
+        sinceSwap.clear();
+        catchUpDue = false;
+        long generation = swapGeneration;
+        FirewallState state = new FirewallState(topology(), engine.desiredForwards(), Set.of());
+        long started = now();
+        swap.execute(() -> {
+            Exception error = null;
+            try {
+                target.reconcile(OWNER, state);
+            } catch (FirewallException | RuntimeException e) {
+                error = e;
+            }
+            Optional<BackendHealth> h = health(target);
+            Exception failure = error;
+            onLoop(() -> swapDone(target, generation, state.forwards().size(), Optional.ofNullable(failure), h,
+                    now() - started));
+        });
+    }
+
+    private void swapDone(FirewallBackend target, long generation, int count, Optional<Exception> error,
+            Optional<BackendHealth> h, long millis) {
+        swapTarget = null;
+        if (target != backend) {
+            if (!toRelease.contains(target)) {
+                toRelease.add(target); // replaced again while it was being reconciled
+            }
+        } else if (error.isEmpty()) {
+            health = h;
+            if (generation == reconcileGeneration) {
+                reconciledGeneration = generation;
+                catchUpDue = true;
+            }
+            LOG.info("NAT-PMP: firewall backend {} holds all {} mappings ({} ms); catching up with the changes made"
+                    + " meanwhile", name(target), count, millis);
+        } else {
+            health = h;
+            LOG.warn("NAT-PMP: firewall backend {} could not take the mappings: {}; {} keeps them until it can",
+                    name(target), error.get().getMessage(), standby == null ? "nothing" : name(standby));
+            reconcileGeneration++;
+            scheduleRetry();
+        }
+        startBatch();
+        releaseUnused();
+        markSnapshot();
+    }
+
+    /** The backend in use holds everything: the standby is no longer needed. */
+    private void backendComplete() {
+        catchUpDue = false;
+        sinceSwap.clear();
+        if (standby != null) {
+            if (standby != backend && !toRelease.contains(standby)) {
+                toRelease.add(standby);
+            }
+            standby = null;
+        }
+        releaseUnused();
+    }
+
+    /**
+     * Releases, on the swap thread, the backends no longer used, once the one in use holds every mapping (or
+     * none is bound, when there is nothing to protect).
+     */
+    private void releaseUnused() {
+        if (toRelease.isEmpty() || closed) {
+            return;
+        }
+        boolean safe = backend == null
+                || swapTarget == null && !catchUpDue && standby == null && reconciledGeneration == reconcileGeneration;
+        if (!safe) {
+            return;
+        }
+        for (FirewallBackend old : List.copyOf(toRelease)) {
+            if (old == backend || releasing.contains(old)) {
+                continue;
+            }
+            toRelease.remove(old);
+            releasing.add(old);
+            swap.execute(() -> {
+                try {
+                    old.release(OWNER);
+                    LOG.info("NAT-PMP: released our rules from firewall backend {}", name(old));
+                } catch (FirewallException | RuntimeException e) {
+                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(old),
+                            e.getMessage());
+                }
+                onLoop(() -> {
+                    releasing.remove(old);
+                    startBatch();
+                });
+            });
+        }
+    }
+
+    private static Optional<BackendHealth> health(FirewallBackend b) {
+        try {
+            return Optional.of(b.health());
+        } catch (RuntimeException e) {
+            LOG.debug("NAT-PMP: backend health unavailable", e);
+            return Optional.empty();
+        }
     }
 
     private void submit(Job job) {
@@ -601,32 +754,12 @@ final class ListenerRuntime implements AutoCloseable {
         } catch (FirewallException | RuntimeException e) {
             error = e;
         }
-        List<FirewallBackend> released = new ArrayList<>();
-        boolean compacted = persist(job, error == null);
-        if (error == null) {
-            for (FirewallBackend old : job.release()) {
-                try {
-                    old.release(OWNER);
-                    LOG.info("NAT-PMP: released our rules from firewall backend {}", name(old));
-                } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(old),
-                            e.getMessage());
-                }
-                released.add(old);
-            }
-        }
-        Optional<BackendHealth> h = Optional.empty();
-        if (job.backend() != null) {
-            try {
-                h = Optional.of(job.backend().health());
-            } catch (RuntimeException e) {
-                LOG.debug("NAT-PMP: backend health unavailable", e);
-            }
-        }
+        // a batch the standby refused is queued again, so its lines are not journaled yet
+        boolean compacted = persist(job, error == null, !(job.viaStandby() && error != null));
+        Optional<BackendHealth> h = job.backend() == null ? Optional.empty() : health(job.backend());
         Exception failure = error;
-        Optional<BackendHealth> health2 = h;
         try {
-            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), released, compacted, health2)));
+            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), compacted, h)));
         } catch (RejectedExecutionException e) {
             LOG.debug("NAT-PMP: loop stopped before a firewall job finished");
         }
@@ -638,7 +771,7 @@ final class ListenerRuntime implements AutoCloseable {
      *
      * @return whether the job's compaction was written
      */
-    private boolean persist(Job job, boolean succeeded) {
+    private boolean persist(Job job, boolean succeeded, boolean writeCarried) {
         if (leaseStore.isEmpty()) {
             return false;
         }
@@ -654,7 +787,7 @@ final class ListenerRuntime implements AutoCloseable {
                 LOG.debug("NAT-PMP: lease journal compacted into a snapshot of {} mappings in {} ms", c.leases().size(),
                         lastSyncMillis - started);
             } else {
-                String text = succeeded ? job.carried() + job.lines() : job.carried();
+                String text = succeeded ? job.carried() + job.lines() : writeCarried ? job.carried() : "";
                 if (!text.isEmpty()) {
                     store.append(text);
                 }
@@ -681,8 +814,7 @@ final class ListenerRuntime implements AutoCloseable {
         return compacted;
     }
 
-    private void jobDone(Job job, Optional<Exception> error, List<FirewallBackend> released, boolean compacted,
-            Optional<BackendHealth> h) {
+    private void jobDone(Job job, Optional<Exception> error, boolean compacted, Optional<BackendHealth> h) {
         inFlight = false;
         if (job.compaction().isPresent() && !compacted) {
             compactDue = true; // the journal still holds everything since the old snapshot
@@ -691,15 +823,39 @@ final class ListenerRuntime implements AutoCloseable {
         if (job.backend() != null && job.backend() == backend) {
             health = h;
         }
-        toRelease.removeAll(released);
         long now = now();
-        if (error.isEmpty()) {
+        if (job.viaStandby() && error.isPresent()) {
+            // not the client's problem: the new backend takes this batch once it holds the table
+            LOG.info("NAT-PMP: standby backend {} refused a batch of {} changes ({}); it waits for {}",
+                    name(job.backend()), job.tickets().size(), error.get().getMessage(), name(backend));
+            if (standby == job.backend()) {
+                standby = null;
+                if (job.backend() != backend && !toRelease.contains(job.backend())) {
+                    toRelease.add(job.backend());
+                }
+            }
+            List<Long> newerTickets = List.copyOf(queuedTickets);
+            FirewallChange newer = queuedChange.build();
+            queuedTickets.clear();
+            queuedChange.clear();
+            queuedTickets.addAll(job.tickets());
+            queuedTickets.addAll(newerTickets);
+            queuedChange.append(job.change());
+            queuedChange.append(newer);
+            if (job.carried().length() > 0) {
+                journalBacklog.insert(0, job.carried());
+            }
+        } else if (error.isEmpty()) {
             if (job.state() != null) {
                 if (job.generation() == reconcileGeneration) {
                     reconciledGeneration = job.generation();
                 }
                 LOG.info("NAT-PMP: firewall backend {} holds all {} mappings", name(job.backend()),
                         job.state().forwards().size());
+            }
+            if (job.backend() != null && job.backend() == backend && !job.viaStandby()
+                    && reconciledGeneration == reconcileGeneration && swapTarget == null) {
+                backendComplete();
             }
             retryDelay = MIN_RETRY_MILLIS;
             logChanges(job.tickets());
@@ -863,8 +1019,8 @@ final class ListenerRuntime implements AutoCloseable {
         long now = now();
         Optional<Compaction> c = compactionIfDue(now);
         if (c.isPresent() || journalBacklog.length() > 0 || engine.hasRenewed() || leaseStore.get().unsynced()) {
-            submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), List.of(), carried(),
-                    "", c, reconcileGeneration, true));
+            submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), carried(), "", c,
+                    reconcileGeneration, true, false));
         }
     }
 
@@ -1001,19 +1157,36 @@ final class ListenerRuntime implements AutoCloseable {
                 return;
             }
             FirewallBackend previous = backend;
+            // make before break only from a backend that holds every mapping, and one swap at a time
+            boolean previousComplete = previous != null && swapTarget == null && standby == null && !catchUpDue
+                    && reconciledGeneration == reconcileGeneration && !releasing.contains(previous);
             backend = b;
             lastSwap = Optional.of(Instant.ofEpochMilli(params.wallMillis().getAsLong()));
             toRelease.remove(b);
+            health = Optional.empty();
+            engine.setBackendAvailable(true);
+            reconcileGeneration++;
             if (previous != null) {
-                toRelease.add(previous); // released only once the new one holds everything
                 LOG.info("NAT-PMP: firewall backend {} replaces {}; installing {} mappings", name(b), name(previous),
                         engine.size());
             } else {
                 LOG.info("NAT-PMP: firewall backend {} bound; installing {} mappings", name(b), engine.size());
             }
-            health = Optional.empty();
-            engine.setBackendAvailable(true);
-            reconcileGeneration++;
+            if (previousComplete && !releasing.contains(b)) {
+                standby = previous; // released only once the new one holds everything
+                startSwap();
+            } else {
+                for (FirewallBackend old : new FirewallBackend[] {previous, standby}) {
+                    if (old != null && old != b && !toRelease.contains(old)) {
+                        toRelease.add(old);
+                    }
+                }
+                if (standby != null) {
+                    standby = null;
+                    catchUpDue = false;
+                    sinceSwap.clear();
+                }
+            }
             startBatch();
             markSnapshot();
         });
@@ -1033,10 +1206,14 @@ final class ListenerRuntime implements AutoCloseable {
                 LOG.warn("NAT-PMP: firewall backend {} unbound; mapping requests get result 3 until another is bound",
                         name(b));
             }
+            if (standby == b) {
+                standby = null; // going away: batches wait for the new backend
+            }
             if (!toRelease.contains(b)) {
                 toRelease.add(b);
             }
             startBatch();
+            releaseUnused();
             markSnapshot();
         });
     }
@@ -1209,9 +1386,13 @@ final class ListenerRuntime implements AutoCloseable {
         }
         loop.shutdownNow();
         commit.shutdown();
+        swap.shutdown();
         try {
             if (!commit.awaitTermination(10, TimeUnit.SECONDS)) {
                 commit.shutdownNow();
+            }
+            if (!swap.awaitTermination(10, TimeUnit.SECONDS)) {
+                swap.shutdownNow();
             }
             loop.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -1239,8 +1420,10 @@ final class ListenerRuntime implements AutoCloseable {
         String backlog = carried();
         int count = engine.size();
         List<FirewallBackend> release = new ArrayList<>(toRelease);
-        if (backend != null) {
-            release.add(backend);
+        for (FirewallBackend b : new FirewallBackend[] {backend, standby}) {
+            if (b != null && !release.contains(b)) {
+                release.add(b);
+            }
         }
         for (AdminOp op : adminOps.values()) {
             op.future().completeExceptionally(new IllegalStateException("the NAT-PMP listener stopped"));
@@ -1260,6 +1443,9 @@ final class ListenerRuntime implements AutoCloseable {
                 }
                 store.close();
             }
+        });
+        // on the swap thread: after a reconcile or release that may still run there
+        swap.execute(() -> {
             for (FirewallBackend b : release) {
                 try {
                     b.release(OWNER);

@@ -427,6 +427,77 @@ class ListenerRuntimeTest {
     }
 
     @Test
+    @DisplayName("backend swap: while the new backend is reconciled the old one takes the batches; the new one catches up")
+    void backendSwapServedByStandby() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        start();
+        runtime.backendBound(first);
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        assertThat(u16(exchange(a, server, mapHex(1, 5001, 35001, 600)), 10)).isEqualTo(35001);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = second.hold(entered);
+        runtime.backendBound(second);
+        assertThat(entered.await(5, TimeUnit.SECONDS)).as("second reconcile started").isTrue();
+        // the reconcile of the new backend is blocked: requests are still answered, from the old backend
+        assertThat(u16(exchange(a, server, mapHex(1, 5002, 35002, 600)), 10)).isEqualTo(35002);
+        assertThat(u16(exchange(a, server, mapHex(1, 5001, 0, 0)), 2)).as("delete during the swap").isZero();
+        assertThat(first.forwards()).extracting(PortForward::externalPort).containsExactlyInAnyOrder(35000, 35002);
+        assertThat(first.calls()).doesNotContain("release");
+        second.release();
+        gate.countDown();
+        await("old released", () -> first.calls().contains("release"));
+        assertThat(second.forwards()).as("the new backend caught up with what the old one got meanwhile")
+                .extracting(PortForward::externalPort).containsExactlyInAnyOrder(35000, 35002);
+        assertThat(second.calls()).containsSubsequence("reconcile", "apply");
+    }
+
+    @Test
+    @DisplayName("backend swap: a batch the old backend refuses during the swap waits for the new one; no result 3")
+    void backendSwapStandbyRefusalIsNotAnError() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        start();
+        runtime.backendBound(first);
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = second.hold(entered);
+        runtime.backendBound(second);
+        assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+        first.failing(true); // e.g. going away
+        byte[] req = HexFormat.of().parseHex(mapHex(1, 5003, 35003, 600));
+        a.send(new DatagramPacket(req, req.length, server));
+        await("the old backend refused the batch", () -> first.calls().stream().filter("apply"::equals).count() >= 2);
+        second.release();
+        gate.countDown();
+        byte[] r = receive(a);
+        assertThat(u16(r, 2)).as("result").isZero();
+        assertThat(u16(r, 10)).isEqualTo(35003);
+        assertThat(second.forwards()).extracting(PortForward::externalPort).containsExactlyInAnyOrder(35000, 35003);
+        await("old released", () -> first.calls().contains("release"));
+    }
+
+    @Test
+    @DisplayName("backend swap: releasing the old backend does not hold up requests")
+    void backendSwapReleaseDoesNotBlockRequests() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        start();
+        runtime.backendBound(first);
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        CountDownLatch releaseGate = first.holdRelease();
+        runtime.backendBound(second);
+        await("second holds the table", () -> second.forwards().size() == 1);
+        assertThat(u16(exchange(a, server, mapHex(1, 5004, 35004, 600)), 10)).isEqualTo(35004);
+        assertThat(second.forwards()).extracting(PortForward::externalPort).contains(35004);
+        releaseGate.countDown();
+        await("old released", () -> !first.holdsOwner());
+    }
+
+    @Test
     @DisplayName("N30/N26: disabling closes port 5351 and removes NAT-PMP mappings; enabling starts a new epoch")
     void n30_disableAndEnable() throws Exception {
         FakeBackend backend = new FakeBackend("fake");
