@@ -643,6 +643,9 @@ final class ListenerRuntime implements AutoCloseable {
                 target.reconcile(OWNER, state);
             } catch (FirewallException | RuntimeException e) {
                 error = e;
+            } catch (Throwable t) { // the swap must end whatever happens, or batches would wait for it for ever
+                LOG.error("NAT-PMP: reconciling {} failed unexpectedly", name(target), t);
+                error = new IllegalStateException("reconcile failed: " + t, t);
             }
             Optional<BackendHealth> h = health(target);
             Exception failure = error;
@@ -737,7 +740,15 @@ final class ListenerRuntime implements AutoCloseable {
 
     private void submit(Job job) {
         inFlight = true;
-        commit.execute(() -> runJob(job));
+        commit.execute(() -> {
+            try {
+                runJob(job);
+            } catch (Throwable t) { // e.g. out of memory: the job must still end, or no batch would ever start again
+                LOG.error("NAT-PMP: firewall job failed unexpectedly", t);
+                Exception failure = new IllegalStateException("firewall job failed: " + t, t);
+                onLoop(() -> jobDone(job, Optional.of(failure), false, Optional.empty()));
+            }
+        });
     }
 
     /** On the commit thread: kernel first, then the lease file, then back to the loop. */
