@@ -146,7 +146,7 @@ port.high=65535
 backend.target=(natpmp.backend=$backend)
 EOF
 
-NATPMPD_JAVA_OPTS="-Xmx32m" ip netns exec "$gw_ns" "$root/natpmpd" -i wan0 -a "$gw_lan" \
+NATPMPD_JAVA_OPTS="-Xmx32m ${BENCH_JAVA_OPTS:-}" ip netns exec "$gw_ns" "$root/natpmpd" -i wan0 -a "$gw_lan" \
     --state "$tmp/var" --load "$tmp/load" --http 127.0.0.1:18080 </dev/null >"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
 ip netns exec "$gw_ns" java -XX:+UseSerialGC -Xmx32m -cp "$jar" natpmp.bench.Echo "$gw_lan" "$echo_port" \

@@ -211,7 +211,7 @@ final class ListenerRuntime implements AutoCloseable {
      * subnets; N26: nothing is answered while disabled).
      */
     private record FastState(boolean enabled, List<LanNetwork> lans, Optional<Inet4Address> externalAddress,
-            long epochStartMillis) {
+            long epochStartMillis, boolean backendBound) {
         boolean fromLan(Inet4Address client) {
             for (LanNetwork lan : lans) {
                 if (lan.contains(client)) {
@@ -222,8 +222,17 @@ final class ListenerRuntime implements AutoCloseable {
         }
     }
 
-    /** A decoded mapping request on its way from a receive thread to the loop. */
-    private record Inbound(LanSocket socket, InetSocketAddress sender, Inet4Address client, Request.MapRequest request) {
+    /** What a receive thread hands to the loop, in arrival order. */
+    private sealed interface Inbound permits MapInbound, RenewedInbound {
+    }
+
+    /** A decoded mapping request for the loop to handle and answer. */
+    private record MapInbound(LanSocket socket, InetSocketAddress sender, Inet4Address client,
+            Request.MapRequest request) implements Inbound {
+    }
+
+    /** A renewal the receive thread has answered already: the loop moves the expiry. */
+    private record RenewedInbound(MappingKey key, int port, long granted, long answeredAt) implements Inbound {
     }
 
     private final Params params;
@@ -448,10 +457,20 @@ final class ListenerRuntime implements AutoCloseable {
             return;
         }
         if (request instanceof Request.MapRequest m) {
-            inbox.add(new Inbound(socket, sender, client, m));
-            if (drainScheduled.compareAndSet(false, true)) {
-                loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
+            if (f.backendBound() && f.externalAddress().isPresent()) {
+                // most traffic: a renewal of a mapping in the kernel changes no rule and is answered here
+                long now = now();
+                Optional<NatPmpEngine.FastAnswer> a = engine.answerRenewal(client, m, now,
+                        Epoch.seconds(f.epochStartMillis(), now));
+                if (a.isPresent()) {
+                    send(socket, sender, a.get().reply());
+                    if (a.get().key() != null) {
+                        hand(new RenewedInbound(a.get().key(), a.get().port(), a.get().granted(), now));
+                    }
+                    return;
+                }
             }
+            hand(new MapInbound(socket, sender, client, m));
             return;
         }
         // opcode 0 and errors: no table involved, answered here without waking the loop (N1, N3, N4, N6, N7)
@@ -462,6 +481,13 @@ final class ListenerRuntime implements AutoCloseable {
         }
         if (outcome instanceof Outcome.Reply r) {
             send(socket, sender, r.bytes());
+        }
+    }
+
+    private void hand(Inbound in) {
+        inbox.add(in);
+        if (drainScheduled.compareAndSet(false, true)) {
+            loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
         }
     }
 
@@ -478,9 +504,15 @@ final class ListenerRuntime implements AutoCloseable {
             while (handled < DRAIN_LIMIT && (in = inbox.poll()) != null) {
                 handled++;
                 try {
-                    onMapRequest(in.socket(), in.sender(), in.client(), in.request());
+                    if (in instanceof MapInbound m) {
+                        onMapRequest(m.socket(), m.sender(), m.client(), m.request());
+                    } else if (in instanceof RenewedInbound r && !closed) {
+                        engine.renewedElsewhere(r.key(), r.port(), r.granted(), r.answeredAt())
+                                .ifPresent(ic -> enqueue(ic.ticket(), ic.change(), "renewed by "
+                                        + r.key().client().getHostAddress() + " as it went away"));
+                    }
                 } catch (RuntimeException e) {
-                    LOG.error("NAT-PMP: unexpected error handling {} from {}", in.request(), in.sender(), e); // a bug
+                    LOG.error("NAT-PMP: unexpected error handling {}", in, e); // a bug
                 }
             }
         } finally {
@@ -544,7 +576,7 @@ final class ListenerRuntime implements AutoCloseable {
     /** Publishes what the receive threads answer from; call after every change of its inputs (loop thread). */
     private void publishFast() {
         fast = new FastState(settings.enabled() && !closed, List.copyOf(lans), engine.externalAddress(),
-                engine.epochStartMillis());
+                engine.epochStartMillis(), backend != null);
     }
 
     private void send(LanSocket socket, InetSocketAddress target, byte[] bytes) {
@@ -1176,6 +1208,7 @@ final class ListenerRuntime implements AutoCloseable {
             toRelease.remove(b);
             health = Optional.empty();
             engine.setBackendAvailable(true);
+            publishFast();
             reconcileGeneration++;
             if (previous != null) {
                 LOG.info("NAT-PMP: firewall backend {} replaces {}; installing {} mappings", name(b), name(previous),
@@ -1214,6 +1247,7 @@ final class ListenerRuntime implements AutoCloseable {
                 lastSwap = Optional.of(Instant.ofEpochMilli(params.wallMillis().getAsLong()));
                 health = Optional.empty();
                 engine.setBackendAvailable(false);
+                publishFast();
                 LOG.warn("NAT-PMP: firewall backend {} unbound; mapping requests get result 3 until another is bound",
                         name(b));
             }
