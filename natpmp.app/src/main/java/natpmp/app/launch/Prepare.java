@@ -93,7 +93,13 @@ public final class Prepare {
 
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // A gateway daemon's memory matters more than peak JIT speed: one GC thread, the C1 compiler only
+        // (C2 alone costs about 25 MB of resident memory and its hot paths are system calls anyway), a small
+        // code cache and thread stacks. NATPMPD_JAVA_OPTS comes later and overrides any of these.
         argv.add("-XX:+UseSerialGC");
+        argv.add("-XX:TieredStopAtLevel=1");
+        argv.add("-XX:ReservedCodeCacheSize=16m");
+        argv.add("-Xss512k");
         argv.add("-Dlaunch.storage.dir=" + state.resolve("cache"));
         argv.add("-Dfelix.fileinstall.dir=" + load);
         argv.add("-Dorg.apache.felix.http.host=" + options.httpHost());

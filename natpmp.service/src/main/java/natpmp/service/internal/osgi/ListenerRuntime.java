@@ -56,12 +56,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -117,12 +119,12 @@ final class ListenerRuntime implements AutoCloseable {
     static final long FIRST_GAP_MILLIS = 250;
     /** How long renewals may wait before they are journaled, and how often the journal is forced to disk. */
     static final long LEASE_DEBOUNCE_MILLIS = 1000;
-    /** How often at most the O(table) {@link MappingSnapshot} is rebuilt. */
-    private static final long SNAPSHOT_DELAY_MILLIS = 250;
     /** The journal is compacted when it holds more lines than twice the table and at least this many. */
     private static final long COMPACT_MIN_LINES = 4096;
     /** Delay before a failed compaction is tried again. */
     private static final long COMPACT_RETRY_MILLIS = 10_000;
+    /** How long renewals answered by a receive thread may wait before the loop moves their expiry. */
+    private static final long RENEWAL_REPORT_DELAY_MILLIS = 20;
     /** Mapping requests handled per loop task before timers get a turn. */
     private static final int DRAIN_LIMIT = 512;
     private static final long MIN_RETRY_MILLIS = 1000;
@@ -286,7 +288,6 @@ final class ListenerRuntime implements AutoCloseable {
     private int burstSent;
     private ScheduledFuture<?> expiryTask;
     private long expiryAt = Long.MAX_VALUE;
-    private ScheduledFuture<?> snapshotTask;
     private ScheduledFuture<?> pollTask;
     private final Object malformedLock = new Object();
     private long malformedWindowStart; // guarded by malformedLock
@@ -294,10 +295,17 @@ final class ListenerRuntime implements AutoCloseable {
     private final ConcurrentLinkedQueue<Inbound> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = safe(this::drainInbox);
+    private final AtomicBoolean lazyDrainScheduled = new AtomicBoolean();
+    private final Runnable lazyDrainTask = safe(() -> {
+        lazyDrainScheduled.set(false);
+        drainInbox();
+    });
     private volatile FastState fast;
     private boolean closed;
 
     private volatile MappingSnapshot snapshot;
+    private final AtomicBoolean snapshotStale = new AtomicBoolean();
+    private volatile Thread loopThread;
 
     /**
      * Resolves the LAN entries, restores the lease file, binds the sockets and starts the threads.
@@ -343,6 +351,7 @@ final class ListenerRuntime implements AutoCloseable {
     }
 
     private void start() {
+        loopThread = Thread.currentThread();
         LOG.info("NAT-PMP listener started: {} on {}, external interface {} ({}), {} mappings",
                 settings.enabled() ? "listening" : "disabled", sockets.isEmpty() ? lans : sockets.values(),
                 settings.externalInterface(), engine.externalAddress().map(Inet4Address::getHostAddress).orElse("no address"),
@@ -465,12 +474,12 @@ final class ListenerRuntime implements AutoCloseable {
                 if (a.isPresent()) {
                     send(socket, sender, a.get().reply());
                     if (a.get().key() != null) {
-                        hand(new RenewedInbound(a.get().key(), a.get().port(), a.get().granted(), now));
+                        hand(new RenewedInbound(a.get().key(), a.get().port(), a.get().granted(), now), false);
                     }
                     return;
                 }
             }
-            hand(new MapInbound(socket, sender, client, m));
+            hand(new MapInbound(socket, sender, client, m), true);
             return;
         }
         // opcode 0 and errors: no table involved, answered here without waking the loop (N1, N3, N4, N6, N7)
@@ -484,10 +493,23 @@ final class ListenerRuntime implements AutoCloseable {
         }
     }
 
-    private void hand(Inbound in) {
+    /**
+     * Queues {@code in} for the loop. A request waits for the next wake-up of the loop; a renewal that was
+     * answered already only has to move an expiry, so it may wait a little and share a later wake-up with many
+     * others (the loop still handles everything in arrival order).
+     */
+    private void hand(Inbound in, boolean urgent) {
         inbox.add(in);
-        if (drainScheduled.compareAndSet(false, true)) {
-            loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
+        if (urgent) {
+            if (drainScheduled.compareAndSet(false, true)) {
+                loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
+            }
+        } else if (lazyDrainScheduled.compareAndSet(false, true)) {
+            try {
+                loop.schedule(lazyDrainTask, RENEWAL_REPORT_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                lazyDrainScheduled.set(false); // stopping
+            }
         }
     }
 
@@ -1164,13 +1186,9 @@ final class ListenerRuntime implements AutoCloseable {
 
     // ------------------------------------------------------------------ snapshot
 
+    /** The table changed: the next reader gets a fresh snapshot (built only when someone reads, O(table)). */
     private void markSnapshot() {
-        if (snapshotTask == null && !closed) {
-            snapshotTask = loop.schedule(safe(() -> {
-                snapshotTask = null;
-                publishSnapshot();
-            }), SNAPSHOT_DELAY_MILLIS, TimeUnit.MILLISECONDS);
-        }
+        snapshotStale.set(true);
     }
 
     private void publishSnapshot() {
@@ -1187,9 +1205,40 @@ final class ListenerRuntime implements AutoCloseable {
                 b == null ? List.of() : health.map(List::of).orElse(List.of()));
     }
 
-    /** @return the latest snapshot (any thread) */
+    /**
+     * @return a snapshot of the current state (any thread; a stale one is rebuilt on the loop first, waiting at
+     *         most a second, else the last one)
+     */
     MappingSnapshot snapshot() {
-        return snapshot;
+        if (!snapshotStale.get()) {
+            return snapshot;
+        }
+        if (Thread.currentThread() == loopThread) {
+            refreshSnapshot();
+            return snapshot;
+        }
+        CompletableFuture<MappingSnapshot> f = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                try {
+                    refreshSnapshot();
+                } finally {
+                    f.complete(snapshot);
+                }
+            });
+            return f.get(1, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+            return snapshot;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return snapshot;
+        }
+    }
+
+    private void refreshSnapshot() {
+        if (snapshotStale.getAndSet(false)) {
+            publishSnapshot();
+        }
     }
 
     // ------------------------------------------------------------------ backend (any thread -> loop)
@@ -1451,8 +1500,7 @@ final class ListenerRuntime implements AutoCloseable {
         }
         closed = true;
         publishFast();
-        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask,
-                snapshotTask}) {
+        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask}) {
             if (t != null) {
                 t.cancel(false);
             }
