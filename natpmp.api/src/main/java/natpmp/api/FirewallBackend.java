@@ -26,7 +26,8 @@ public interface FirewallBackend {
 
     /**
      * Makes the kernel equal to {@code desired} for {@code owner}: installs what is missing and removes
-     * strays, in one atomic transaction where the kernel allows it.
+     * strays, in one atomic transaction where the kernel allows it. This is the only call that changes the
+     * owner's {@link QueueRule}s.
      *
      * @param owner   the consumer's owner name: 1 to 12 characters of {@code [a-z0-9]}
      * @param desired the whole desired state
@@ -35,8 +36,9 @@ public interface FirewallBackend {
     void reconcile(String owner, FirewallState desired) throws FirewallException;
 
     /**
-     * Applies a batch atomically on top of the owner's current state. The topology stays the one of the
-     * last {@link #reconcile}.
+     * Applies a batch atomically on top of the owner's current state. The topology and the queue rules stay
+     * the ones of the last {@link #reconcile}; the sources the queue rules skip (the bound hosts) follow the
+     * bindings added and removed here in the same transaction.
      *
      * @param owner  the consumer's owner name
      * @param change the batch
@@ -48,7 +50,7 @@ public interface FirewallBackend {
      * Reads back what is installed in the kernel for {@code owner}.
      *
      * @param owner the consumer's owner name
-     * @return the installed forwards and bindings, with the topology of the last reconcile
+     * @return the installed forwards, bindings and queue rules, with the topology of the last reconcile
      * @throws FirewallException if the kernel could not be read
      */
     FirewallState installed(String owner) throws FirewallException;

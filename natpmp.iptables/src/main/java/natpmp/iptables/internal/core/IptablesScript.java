@@ -12,6 +12,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
 import natpmp.api.LanNetwork;
 import natpmp.api.PortForward;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 /**
@@ -34,8 +35,24 @@ import natpmp.api.Topology;
  * filter FWD   -d N/32 -m conntrack --ctstate DNAT -j ACCEPT
  * </pre>
  * DNAT from outside is limited to {@code -i X}: without it LAN traffic to the same port on outside hosts
- * would be hijacked. Every rule is written the way {@code iptables-save} prints it (option order, {@code /32}
- * suffixes), so read-back compares strings.
+ * would be hijacked.
+ *
+ * <p>Queue rules ({@link QueueRule}, network S, queue number Q) live in the mangle chain, jumped to from mangle
+ * POSTROUTING. That hook runs after the whole filter FORWARD chain (so a queued packet was already allowed by
+ * the operator's rules, and an ACCEPT verdict skips nothing of theirs) and before nat POSTROUTING (so the packet
+ * meets the SNAT rule of the binding installed while it waited). When the owner has queue rules the chain holds
+ * <pre>
+ * mangle QUE   -m conntrack ! --ctstate NEW -j RETURN        cheap exit for every packet of a known flow
+ * mangle QUE   ! -o X -j RETURN                             only flows leaving through the external interface
+ * mangle QUE   -s N/32 -j RETURN                            per binding: bound sources are never queued
+ * mangle QUE   -s S -j NFQUEUE --queue-num Q                per queue rule, most specific first
+ * </pre>
+ * and is empty otherwise. There is no {@code --queue-bypass}: while nobody reads the queue its packets are
+ * dropped (fail closed), so no private address leaves untranslated when the daemon is down. Batches insert the
+ * RETURN rule of a new binding right after the two guards, in the same script as its SNAT rule.
+ *
+ * <p>Every rule is written the way {@code iptables-save} prints it (option order, {@code /32} suffixes), so
+ * read-back compares strings.
  */
 public final class IptablesScript {
     /** Linux interface names: at most 15 characters (IFNAMSIZ - 1); {@code +} is iptables' wildcard. */
@@ -44,6 +61,10 @@ public final class IptablesScript {
     private static final String PREROUTING = "PREROUTING";
     private static final String POSTROUTING = "POSTROUTING";
     private static final String FORWARD = "FORWARD";
+    /** First rule of a non-empty queue chain: every packet of a known flow leaves the chain at once. */
+    private static final String KNOWN_FLOW_GUARD = "-m conntrack ! --ctstate NEW -j RETURN";
+    /** Position (1-based) at which a batch inserts a binding's RETURN rule: right after the guards. */
+    private static final int FIRST_RETURN_POSITION = 3;
     private static final String COMMIT = "COMMIT\n";
 
     private IptablesScript() {
@@ -66,6 +87,8 @@ public final class IptablesScript {
         bindings.sort(Order.BINDINGS);
         List<PortForward> forwards = new ArrayList<>(state.forwards());
         forwards.sort(Order.FORWARDS);
+        List<QueueRule> queueRules = new ArrayList<>(state.queueRules());
+        queueRules.sort(Order.QUEUE_RULES);
         List<String> lans = lanCidrs(topology);
 
         StringBuilder nat = new StringBuilder(64 + forwards.size() * 200);
@@ -99,12 +122,27 @@ public final class IptablesScript {
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
-        return nat.append(filter).toString();
+        StringBuilder mangle = new StringBuilder(64 + (queueRules.isEmpty() ? 0 : bindings.size() * 50));
+        mangle.append("*mangle\n");
+        declare(mangle, chains.que());
+        jump(mangle, POSTROUTING, chains.que(), present.que());
+        if (!queueRules.isEmpty()) {
+            for (String guard : guards(topology)) {
+                append(mangle, chains.que(), guard);
+            }
+            for (HostBinding b : bindings) {
+                append(mangle, chains.que(), bindingQue(b));
+            }
+            for (QueueRule q : queueRules) {
+                append(mangle, chains.que(), queue(q));
+            }
+        }
+        mangle.append(COMMIT);
+        return nat.append(filter).append(mangle).toString();
     }
 
     /**
-     * Renders one batch: deletions first, then additions (bindings inserted at the top of their chains so
-     * they keep preceding the forwards, forwards appended). One script, one process, however large the batch.
+     * Renders one batch of an owner without queue rules; see {@link #change(OwnerChains, Topology, boolean, Delta)}.
      *
      * @param chains   the owner's chains
      * @param topology the topology of the owner's last reconcile
@@ -112,6 +150,23 @@ public final class IptablesScript {
      * @return the script, empty if the delta is empty
      */
     public static String change(OwnerChains chains, Topology topology, Delta delta) {
+        return change(chains, topology, false, delta);
+    }
+
+    /**
+     * Renders one batch: deletions first, then additions (bindings inserted at the top of their chains so
+     * they keep preceding the forwards, forwards appended). One script, one process, however large the batch.
+     *
+     * The RETURN rules of the queue chain follow the bindings when the owner has queue rules: removed before
+     * the binding's nat rules, added after them.
+     *
+     * @param chains   the owner's chains
+     * @param topology the topology of the owner's last reconcile
+     * @param queued   whether the owner has queue rules (its queue chain is not empty)
+     * @param delta    what to delete and add
+     * @return the script, empty if the delta is empty
+     */
+    public static String change(OwnerChains chains, Topology topology, boolean queued, Delta delta) {
         requireInterface(topology);
         if (delta.isEmpty()) {
             return "";
@@ -119,10 +174,13 @@ public final class IptablesScript {
         List<String> lans = lanCidrs(topology);
         StringBuilder nat = new StringBuilder("*nat\n");
         StringBuilder filter = new StringBuilder("*filter\n");
+        StringBuilder unqueue = new StringBuilder("*mangle\n");
+        StringBuilder requeue = new StringBuilder("*mangle\n");
         for (HostBinding b : delta.removeBindings()) {
             delete(nat, chains.pre(), bindingPre(topology, b));
             delete(nat, chains.post(), bindingPost(topology, b));
             delete(filter, chains.fwd(), bindingFwd(b));
+            delete(requeue, chains.que(), bindingQue(b));
         }
         for (PortForward f : delta.removeForwards()) {
             forwardPre(topology, lans, f, rule -> delete(nat, chains.pre(), rule));
@@ -133,6 +191,7 @@ public final class IptablesScript {
             insert(nat, chains.pre(), bindingPre(topology, b));
             insert(nat, chains.post(), bindingPost(topology, b));
             insert(filter, chains.fwd(), bindingFwd(b));
+            insertAt(unqueue, chains.que(), FIRST_RETURN_POSITION, bindingQue(b));
         }
         for (PortForward f : delta.addForwards()) {
             forwardPre(topology, lans, f, rule -> append(nat, chains.pre(), rule));
@@ -141,7 +200,18 @@ public final class IptablesScript {
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
-        return nat.append(filter).toString();
+        // Each table commits on its own, so the order matters: a source stops bypassing the queue before its
+        // SNAT rule goes and starts bypassing it only after its SNAT rule is there. A new connection of a
+        // source is thus always either queued or translated, never sent out with its private address.
+        StringBuilder script = new StringBuilder();
+        if (queued && !delta.removeBindings().isEmpty()) {
+            script.append(requeue).append(COMMIT);
+        }
+        script.append(nat).append(filter);
+        if (queued && !delta.addBindings().isEmpty()) {
+            script.append(unqueue).append(COMMIT);
+        }
+        return script.toString();
     }
 
     /**
@@ -155,25 +225,30 @@ public final class IptablesScript {
     public static String release(List<Release> owners) {
         StringBuilder nat = new StringBuilder("*nat\n");
         StringBuilder filter = new StringBuilder("*filter\n");
+        StringBuilder mangle = new StringBuilder("*mangle\n");
         for (Release r : owners) {
             OwnerChains c = r.chains();
             repeat(nat, "-D " + PREROUTING + " -j " + c.pre(), r.jumps().pre());
             repeat(nat, "-D " + POSTROUTING + " -j " + c.post(), r.jumps().post());
             repeat(filter, "-D " + FORWARD + " -j " + c.fwd(), r.jumps().fwd());
+            repeat(mangle, "-D " + POSTROUTING + " -j " + c.que(), r.jumps().que());
         }
         for (Release r : owners) {
             declare(nat, r.chains().pre());
             declare(nat, r.chains().post());
             declare(filter, r.chains().fwd());
+            declare(mangle, r.chains().que());
         }
         for (Release r : owners) {
             nat.append("-X ").append(r.chains().pre()).append('\n');
             nat.append("-X ").append(r.chains().post()).append('\n');
             filter.append("-X ").append(r.chains().fwd()).append('\n');
+            mangle.append("-X ").append(r.chains().que()).append('\n');
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
-        return nat.append(filter).toString();
+        mangle.append(COMMIT);
+        return nat.append(filter).append(mangle).toString();
     }
 
     /**
@@ -186,14 +261,17 @@ public final class IptablesScript {
     }
 
     /**
-     * @param topology the topology
-     * @param forwards how many forwards
-     * @param bindings how many bindings
+     * @param topology   the topology
+     * @param forwards   how many forwards
+     * @param bindings   how many bindings
+     * @param queueRules how many queue rules
      * @return how many rules each chain holds for that state
      */
-    public static RuleCounts expectedCounts(Topology topology, long forwards, long bindings) {
+    public static RuleCounts expectedCounts(Topology topology, long forwards, long bindings, long queueRules) {
         long perForward = 1 + (topology.externalAddress().isPresent() ? lanCidrs(topology).size() : 0);
-        return new RuleCounts(forwards * perForward + bindings, forwards * perForward + bindings, forwards + bindings);
+        long que = queueRules == 0 ? 0 : guards(topology).size() + bindings + queueRules;
+        return new RuleCounts(forwards * perForward + bindings, forwards * perForward + bindings, forwards + bindings,
+                que);
     }
 
     /**
@@ -218,9 +296,39 @@ public final class IptablesScript {
      * @return every rule that binding needs
      */
     public static List<Rule> rules(OwnerChains chains, Topology topology, HostBinding binding) {
-        return List.of(new Rule(Rule.NAT, chains.pre(), bindingPre(topology, binding)),
+        return rules(chains, topology, binding, false);
+    }
+
+    /**
+     * @param chains   the owner's chains
+     * @param topology the topology
+     * @param binding  a binding
+     * @param queued   whether the owner has queue rules (then the binding has a RETURN rule in the queue chain)
+     * @return every rule that binding needs
+     */
+    public static List<Rule> rules(OwnerChains chains, Topology topology, HostBinding binding, boolean queued) {
+        List<Rule> rules = new ArrayList<>(List.of(new Rule(Rule.NAT, chains.pre(), bindingPre(topology, binding)),
                 new Rule(Rule.NAT, chains.post(), bindingPost(topology, binding)),
-                new Rule(Rule.FILTER, chains.fwd(), bindingFwd(binding)));
+                new Rule(Rule.FILTER, chains.fwd(), bindingFwd(binding))));
+        if (queued) {
+            rules.add(new Rule(Rule.MANGLE, chains.que(), bindingQue(binding)));
+        }
+        return List.copyOf(rules);
+    }
+
+    /**
+     * @param chains   the owner's chains
+     * @param topology the topology
+     * @param rule     a queue rule
+     * @return every rule that queue rule needs (the shared guards and its NFQUEUE rule)
+     */
+    public static List<Rule> rules(OwnerChains chains, Topology topology, QueueRule rule) {
+        List<Rule> rules = new ArrayList<>();
+        for (String guard : guards(topology)) {
+            rules.add(new Rule(Rule.MANGLE, chains.que(), guard));
+        }
+        rules.add(new Rule(Rule.MANGLE, chains.que(), queue(rule)));
+        return List.copyOf(rules);
     }
 
     // --- rule bodies, in iptables-save's option order: -s -d -i -o -p -m ... -j
@@ -269,6 +377,20 @@ public final class IptablesScript {
 
     private static String bindingFwd(HostBinding b) {
         return "-d " + host(b.internalAddress()) + "/32 -m conntrack --ctstate DNAT -j ACCEPT";
+    }
+
+    /** The RETURN rule that keeps a bound source out of the queue. */
+    private static String bindingQue(HostBinding b) {
+        return "-s " + host(b.internalAddress()) + "/32 -j RETURN";
+    }
+
+    /** The guards of a non-empty queue chain: known flows and flows not leaving through X return at once. */
+    private static List<String> guards(Topology t) {
+        return List.of(KNOWN_FLOW_GUARD, "! -o " + t.externalInterface() + " -j RETURN");
+    }
+
+    private static String queue(QueueRule q) {
+        return source(q.cidr()) + "-j NFQUEUE --queue-num " + q.queueNumber();
     }
 
     private static String proto(PortForward f) {
@@ -334,6 +456,10 @@ public final class IptablesScript {
 
     private static void insert(StringBuilder b, String chain, String spec) {
         b.append("-I ").append(chain).append(" 1 ").append(spec).append('\n');
+    }
+
+    private static void insertAt(StringBuilder b, String chain, int position, String spec) {
+        b.append("-I ").append(chain).append(' ').append(position).append(' ').append(spec).append('\n');
     }
 
     private static void delete(StringBuilder b, String chain, String spec) {

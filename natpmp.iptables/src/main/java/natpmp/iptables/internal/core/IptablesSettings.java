@@ -15,7 +15,7 @@ public record IptablesSettings(Variant variant, Duration timeout, Duration watch
     public static final long MIN_TIMEOUT_MS = 100;
     /** Longest accepted command timeout. */
     public static final long MAX_TIMEOUT_MS = 600_000;
-    /** Shortest watchdog interval: each check runs iptables-save twice. */
+    /** Shortest watchdog interval: each check runs iptables-save three times. */
     public static final long MIN_WATCH_MS = 100;
     /** Longest watchdog interval. */
     public static final long MAX_WATCH_MS = 3_600_000;

@@ -5,15 +5,17 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * The three chains one backend owner owns: nat {@code NATPMP-<OWNER>-PRE} (jumped to from PREROUTING), nat
- * {@code NATPMP-<OWNER>-POST} (from POSTROUTING) and filter {@code NATPMP-<OWNER>-FWD} (from FORWARD).
+ * The four chains one backend owner owns: nat {@code NATPMP-<OWNER>-PRE} (jumped to from PREROUTING), nat
+ * {@code NATPMP-<OWNER>-POST} (from POSTROUTING), filter {@code NATPMP-<OWNER>-FWD} (from FORWARD) and mangle
+ * {@code NATPMP-<OWNER>-QUE} (from mangle POSTROUTING; holds the queue rules, empty for owners without any).
  *
  * @param owner the owner name, 1 to 12 characters of {@code [a-z0-9]}
  * @param pre   the nat chain for DNAT
  * @param post  the nat chain for SNAT and masquerade
  * @param fwd   the filter chain accepting forwarded DNAT flows
+ * @param que   the mangle chain sending first packets of unbound sources to NFQUEUE
  */
-public record OwnerChains(String owner, String pre, String post, String fwd) {
+public record OwnerChains(String owner, String pre, String post, String fwd, String que) {
     /** Every chain name starts with this, so an operator can tell our chains from everybody else's. */
     public static final String PREFIX = "NATPMP-";
 
@@ -33,7 +35,7 @@ public record OwnerChains(String owner, String pre, String post, String fwd) {
     public static OwnerChains of(String owner) {
         requireOwner(owner);
         String base = PREFIX + owner.toUpperCase(Locale.ROOT);
-        return new OwnerChains(owner, base + "-PRE", base + "-POST", base + "-FWD");
+        return new OwnerChains(owner, base + "-PRE", base + "-POST", base + "-FWD", base + "-QUE");
     }
 
     private static void requireOwner(String owner) {

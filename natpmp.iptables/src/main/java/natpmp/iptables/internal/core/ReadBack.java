@@ -16,6 +16,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 /**
@@ -30,13 +31,19 @@ public final class ReadBack {
     /** The inbound DNAT rule of a host binding. */
     private static final Pattern BINDING = Pattern.compile(
             "-d " + IPV4 + "/32 -i (\\S+) -j DNAT --to-destination " + IPV4);
+    /** The NFQUEUE rule of a queue rule; no source means 0.0.0.0/0. */
+    private static final Pattern QUEUE = Pattern.compile(
+            "(?:-s " + IPV4 + "/(\\d{1,2}) )?-j NFQUEUE --queue-num (\\d{1,5})");
+    /** The interface guard of the queue chain. */
+    private static final Pattern QUEUE_INTERFACE = Pattern.compile("! -o (\\S+) -j RETURN");
 
     private ReadBack() {
     }
 
     /**
      * Reads back what is installed for an owner. A forward or binding counts as installed only if every one of
-     * its rules (inbound, hairpin, bidirectional, forward accept) is in the kernel.
+     * its rules (inbound, hairpin, bidirectional, forward accept; the queue chain's RETURN while the owner has
+     * queue rules) is in the kernel; a queue rule only with the guards of its chain.
      *
      * @param saved    the parsed nat and filter tables
      * @param chains   the owner's chains
@@ -48,33 +55,95 @@ public final class ReadBack {
         count(available, saved, Rule.NAT, chains.pre());
         count(available, saved, Rule.NAT, chains.post());
         count(available, saved, Rule.FILTER, chains.fwd());
+        count(available, saved, Rule.MANGLE, chains.que());
 
-        Topology t = topology.orElse(null);
+        Topology t = topology.orElseGet(() -> interfaceOf(saved, chains)
+                .map(x -> new Topology(x, Optional.empty(), List.of())).orElse(null));
+        Set<QueueRule> queueRules = t == null ? Set.of() : queueRules(saved, chains, t, available);
+        boolean queued = !queueRules.isEmpty();
         Set<PortForward> forwards = new HashSet<>();
         Set<HostBinding> bindings = new HashSet<>();
         for (String spec : saved.rules(Rule.NAT, chains.pre())) {
             Matcher f = FORWARD.matcher(spec);
             Matcher b = BINDING.matcher(spec);
             if (f.matches()) {
-                t = t != null ? t : new Topology(f.group(1), Optional.empty(), List.of());
                 Optional<PortForward> forward = forward(f);
                 if (forward.isPresent() && take(available, IptablesScript.rules(chains, t, forward.get()))) {
                     forwards.add(forward.get());
                 }
             } else if (b.matches()) {
-                t = t != null ? t : new Topology(b.group(2), Optional.empty(), List.of());
                 Optional<Inet4Address> ext = ipv4(b.group(1));
                 Optional<Inet4Address> in = ipv4(b.group(3));
                 if (ext.isPresent() && in.isPresent()) {
                     HostBinding binding = new HostBinding(in.get(), ext.get());
-                    if (take(available, IptablesScript.rules(chains, t, binding))) {
+                    if (take(available, IptablesScript.rules(chains, t, binding, queued))) {
                         bindings.add(binding);
                     }
                 }
             }
         }
         Topology result = t != null ? t : new Topology("", Optional.empty(), List.of());
-        return new FirewallState(result, forwards, bindings);
+        return new FirewallState(result, forwards, bindings, queueRules);
+    }
+
+    /** The external interface as the owner's rules name it: from its inbound DNAT rules or its queue guard. */
+    private static Optional<String> interfaceOf(SavedRules saved, OwnerChains chains) {
+        for (String spec : saved.rules(Rule.NAT, chains.pre())) {
+            Matcher f = FORWARD.matcher(spec);
+            if (f.matches()) {
+                return Optional.of(f.group(1));
+            }
+            Matcher b = BINDING.matcher(spec);
+            if (b.matches()) {
+                return Optional.of(b.group(2));
+            }
+        }
+        for (String spec : saved.rules(Rule.MANGLE, chains.que())) {
+            Matcher g = QUEUE_INTERFACE.matcher(spec);
+            if (g.matches()) {
+                return Optional.of(g.group(1));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The queue rules whose NFQUEUE rule is there, provided the chain's guards are there too. */
+    private static Set<QueueRule> queueRules(SavedRules saved, OwnerChains chains, Topology t,
+            Map<String, Integer> available) {
+        Set<QueueRule> found = new HashSet<>();
+        for (String spec : saved.rules(Rule.MANGLE, chains.que())) {
+            Matcher q = QUEUE.matcher(spec);
+            if (q.matches()) {
+                queueRule(q).ifPresent(found::add);
+            }
+        }
+        Set<QueueRule> result = new HashSet<>();
+        for (QueueRule rule : found) {
+            // the guards are shared by every queue rule: check them without using them up
+            List<Rule> needed = IptablesScript.rules(chains, t, rule);
+            if (present(available, needed)) {
+                result.add(rule);
+            }
+        }
+        for (QueueRule rule : result) {
+            List<Rule> needed = IptablesScript.rules(chains, t, rule);
+            take(available, needed.subList(needed.size() - 1, needed.size()));
+        }
+        return result;
+    }
+
+    private static Optional<QueueRule> queueRule(Matcher m) {
+        Optional<Inet4Address> network = m.group(1) == null ? ipv4("0.0.0.0") : ipv4(m.group(1));
+        int length = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+        int number = Integer.parseInt(m.group(3));
+        if (network.isEmpty() || length > 32 || number > QueueRule.MAX_QUEUE_NUMBER) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new QueueRule(network.get(), length, number));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // host bits set: not a rule we wrote
+        }
     }
 
     /**
@@ -92,6 +161,7 @@ public final class ReadBack {
         checkChain(problems, saved, Rule.NAT, chains.pre(), expected.pre(), "PREROUTING", jumps.pre());
         checkChain(problems, saved, Rule.NAT, chains.post(), expected.post(), "POSTROUTING", jumps.post());
         checkChain(problems, saved, Rule.FILTER, chains.fwd(), expected.fwd(), "FORWARD", jumps.fwd());
+        checkChain(problems, saved, Rule.MANGLE, chains.que(), expected.que(), "POSTROUTING", jumps.que());
         return problems.length() == 0 ? Optional.empty() : Optional.of(problems.toString());
     }
 
@@ -119,6 +189,16 @@ public final class ReadBack {
     }
 
     private static boolean take(Map<String, Integer> available, List<Rule> rules) {
+        if (!present(available, rules)) {
+            return false;
+        }
+        for (Rule r : rules) {
+            available.merge(key(r.table(), r.chain(), r.spec()), -1, Integer::sum);
+        }
+        return true;
+    }
+
+    private static boolean present(Map<String, Integer> available, List<Rule> rules) {
         Map<String, Integer> needed = new HashMap<>();
         for (Rule r : rules) {
             needed.merge(key(r.table(), r.chain(), r.spec()), 1, Integer::sum);
@@ -128,7 +208,6 @@ public final class ReadBack {
                 return false;
             }
         }
-        needed.forEach((k, n) -> available.merge(k, -n, Integer::sum));
         return true;
     }
 

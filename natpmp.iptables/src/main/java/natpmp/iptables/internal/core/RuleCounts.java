@@ -7,6 +7,7 @@ package natpmp.iptables.internal.core;
  * @param pre  rules in the nat pre chain
  * @param post rules in the nat post chain
  * @param fwd  rules in the filter forward chain
+ * @param que  rules in the mangle queue chain
  */
-public record RuleCounts(long pre, long post, long fwd) {
+public record RuleCounts(long pre, long post, long fwd, long que) {
 }

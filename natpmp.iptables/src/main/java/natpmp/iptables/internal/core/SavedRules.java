@@ -20,8 +20,8 @@ public final class SavedRules {
     }
 
     /**
-     * @param outputs the outputs of {@code iptables-save}, e.g. one for {@code -t nat} and one for
-     *                {@code -t filter}
+     * @param outputs the outputs of {@code iptables-save}, e.g. one each for {@code -t nat},
+     *                {@code -t filter} and {@code -t mangle}
      * @return the parsed rules
      * @throws IllegalArgumentException if a rule or chain line appears outside a table
      */
@@ -84,7 +84,8 @@ public final class SavedRules {
     public JumpCounts jumps(OwnerChains chains) {
         return new JumpCounts(count(Rule.NAT, "PREROUTING", "-j " + chains.pre()),
                 count(Rule.NAT, "POSTROUTING", "-j " + chains.post()),
-                count(Rule.FILTER, "FORWARD", "-j " + chains.fwd()));
+                count(Rule.FILTER, "FORWARD", "-j " + chains.fwd()),
+                count(Rule.MANGLE, "POSTROUTING", "-j " + chains.que()));
     }
 
     private int count(String table, String chain, String spec) {

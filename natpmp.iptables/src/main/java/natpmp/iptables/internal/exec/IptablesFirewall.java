@@ -24,6 +24,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.Health;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 import natpmp.exec.Command;
 import natpmp.exec.CommandException;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The iptables backend without OSGi: runs {@code iptables-restore --noflush --wait} scripts rendered by
- * {@link IptablesScript} and reads back with {@code iptables-save}, through a {@link ProcessRunner}.
+ * {@link IptablesScript} and reads back with {@code iptables-save} (tables nat, filter and mangle), through a
+ * {@link ProcessRunner}.
  *
  * <p>Every kernel change (callers' and the watchdog's repairs) runs under one lock, so the per-owner state and
  * the kernel move together. An owner's state is only updated after the kernel accepted the script, so what we
@@ -212,8 +214,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             reconcileLocked(chains, desired, null);
             owners.put(owner, new OwnerState(chains, desired));
             succeeded();
-            LOG.info("iptables: owner {} reconciled to {} forwards and {} bindings", owner, desired.forwards().size(),
-                    desired.bindings().size());
+            LOG.info("iptables: owner {} reconciled to {} forwards, {} bindings and {} queue rules", owner,
+                    desired.forwards().size(), desired.bindings().size(), desired.queueRules().size());
         } catch (FirewallException e) {
             failed(e, false);
             throw e;
@@ -243,7 +245,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
                 return;
             }
             try {
-                restore(tools(), IptablesScript.change(chains, state.topology, delta));
+                restore(tools(), IptablesScript.change(chains, state.topology, !state.queueRules.isEmpty(), delta));
                 succeeded();
             } catch (FirewallException e) {
                 if (e.exitStatus() == FirewallException.NO_EXIT) {
@@ -275,7 +277,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         Set<HostBinding> bindings = new HashSet<>(state.bindings);
         delta.applyTo(forwards, bindings);
         try {
-            reconcileLocked(state.chains, new FirewallState(state.topology, forwards, bindings), null);
+            reconcileLocked(state.chains, new FirewallState(state.topology, forwards, bindings, state.queueRules),
+                    null);
         } catch (FirewallException e) {
             refused.addSuppressed(e);
             failed(refused, false);
@@ -495,7 +498,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     private SavedRules read(Tools t) throws FirewallException {
         String nat = run(Command.of(settings.timeout(), t.save(), "-t", "nat")).stdout();
         String filter = run(Command.of(settings.timeout(), t.save(), "-t", "filter")).stdout();
-        return SavedRules.parse(nat, filter);
+        String mangle = run(Command.of(settings.timeout(), t.save(), "-t", "mangle")).stdout();
+        return SavedRules.parse(nat, filter, mangle);
     }
 
     private void restore(Tools t, String script) throws FirewallException {
@@ -524,20 +528,22 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         final Topology topology;
         final Set<PortForward> forwards;
         final Set<HostBinding> bindings;
+        final Set<QueueRule> queueRules;
 
         OwnerState(OwnerChains chains, FirewallState state) {
             this.chains = chains;
             this.topology = state.topology();
             this.forwards = new HashSet<>(state.forwards());
             this.bindings = new HashSet<>(state.bindings());
+            this.queueRules = Set.copyOf(state.queueRules());
         }
 
         FirewallState snapshot() {
-            return new FirewallState(topology, forwards, bindings);
+            return new FirewallState(topology, forwards, bindings, queueRules);
         }
 
         RuleCounts expected() {
-            return IptablesScript.expectedCounts(topology, forwards.size(), bindings.size());
+            return IptablesScript.expectedCounts(topology, forwards.size(), bindings.size(), queueRules.size());
         }
     }
 }

@@ -22,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The iptables firewall backend as a DS component: owns nat chains {@code NATPMP-<OWNER>-PRE/-POST} and the
- * filter chain {@code NATPMP-<OWNER>-FWD} per owner, watches them, and removes them when deactivated.
+ * The iptables firewall backend as a DS component: owns nat chains {@code NATPMP-<OWNER>-PRE/-POST}, the
+ * filter chain {@code NATPMP-<OWNER>-FWD} and the mangle chain {@code NATPMP-<OWNER>-QUE} (queue rules) per
+ * owner, watches them, and removes them when deactivated.
  *
  * <p>All keys are hot ({@link Modified}): {@code timeout.ms} applies to the next command,
  * {@code watch.interval.ms} reschedules the watchdog, {@code variant} moves the rules to the other flavour,

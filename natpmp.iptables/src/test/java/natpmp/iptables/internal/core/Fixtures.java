@@ -13,6 +13,7 @@ import natpmp.api.HostBinding;
 import natpmp.api.LanNetwork;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 /** The lab of DESIGN.md: LAN 192.168.50.0/24 (gateway .1), WAN 203.0.113.0/24 (gateway .1), pool 198.18.0.0/15. */
@@ -38,6 +39,12 @@ public final class Fixtures {
     public static final PortForward SSH = new PortForward(Protocol.TCP, 2222, ip("192.168.50.12"), 22);
     /** A 1:1 binding. */
     public static final HostBinding HOST = new HostBinding(ip("192.168.50.20"), ip("198.18.0.5"));
+    /** A second 1:1 binding. */
+    public static final HostBinding SECOND = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
+    /** The subnet mapper's first-packet rule for the LAN. */
+    public static final QueueRule QUEUE_LAN = new QueueRule(ip("192.168.50.0"), 24, 4660);
+    /** A more specific first-packet rule with its own queue. */
+    public static final QueueRule QUEUE_NARROW = new QueueRule(ip("192.168.50.32"), 28, 4661);
 
     private Fixtures() {
     }
@@ -45,6 +52,14 @@ public final class Fixtures {
     /** @return three forwards and one binding */
     public static FirewallState threeForwardsAndABinding(Topology topology) {
         return new FirewallState(topology, Set.of(WEB, VPN, SSH), Set.of(HOST));
+    }
+
+    /**
+     * @param topology where the networks are
+     * @return the subnet mapper's state: two bindings and two queue rules
+     */
+    public static FirewallState netmapWithQueue(Topology topology) {
+        return new FirewallState(topology, Set.of(), Set.of(HOST, SECOND), Set.of(QUEUE_LAN, QUEUE_NARROW));
     }
 
     /**

@@ -2,6 +2,9 @@
 package natpmp.iptables.internal.core;
 
 import static natpmp.iptables.internal.core.Fixtures.HOST;
+import static natpmp.iptables.internal.core.Fixtures.QUEUE_LAN;
+import static natpmp.iptables.internal.core.Fixtures.QUEUE_NARROW;
+import static natpmp.iptables.internal.core.Fixtures.SECOND;
 import static natpmp.iptables.internal.core.Fixtures.SSH;
 import static natpmp.iptables.internal.core.Fixtures.VPN;
 import static natpmp.iptables.internal.core.Fixtures.WEB;
@@ -18,6 +21,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -37,36 +41,35 @@ class IptablesScriptTest {
     @DisplayName("reconcile never duplicates a jump: present once -> kept, twice -> one deleted, missing -> inserted")
     void reconcileEnsuresExactlyOneJump() {
         Golden.assertMatches("reconcile-jumps-present.txt", IptablesScript.reconcile(NATPMP,
-                new FirewallState(WITH_ADDRESS, Set.of(WEB), Set.of()), new JumpCounts(1, 2, 0)));
+                new FirewallState(WITH_ADDRESS, Set.of(WEB), Set.of()), new JumpCounts(1, 2, 0, 1)));
     }
 
     @Test
     @DisplayName("N28: without an external address there is no hairpin, the rest works")
     void reconcileWithoutExternalAddress() {
         Golden.assertMatches("reconcile-no-external-address.txt", IptablesScript.reconcile(NATPMP,
-                Fixtures.threeForwardsAndABinding(Fixtures.WITHOUT_ADDRESS), new JumpCounts(1, 1, 1)));
+                Fixtures.threeForwardsAndABinding(Fixtures.WITHOUT_ADDRESS), JumpCounts.ONCE));
     }
 
     @Test
     @DisplayName("N28: hairpin DNAT and masquerade for each LAN network")
     void reconcileTwoLans() {
         Golden.assertMatches("reconcile-two-lans.txt", IptablesScript.reconcile(NATPMP,
-                new FirewallState(Fixtures.TWO_LANS, Set.of(WEB, VPN), Set.of()), new JumpCounts(1, 1, 1)));
+                new FirewallState(Fixtures.TWO_LANS, Set.of(WEB, VPN), Set.of()), JumpCounts.ONCE));
     }
 
     @Test
     @DisplayName("1:1 bindings for the subnet mapper: DNAT, SNAT and forward accept per binding")
     void reconcileBindingsOnly() {
-        HostBinding second = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
         Golden.assertMatches("reconcile-bindings.txt", IptablesScript.reconcile(NETMAP,
-                new FirewallState(WITH_ADDRESS, Set.of(), Set.of(second, HOST)), JumpCounts.NONE));
+                new FirewallState(WITH_ADDRESS, Set.of(), Set.of(SECOND, HOST)), JumpCounts.NONE));
     }
 
     @Test
     @DisplayName("empty state: the chains are declared (emptied) and jumped to, nothing else")
     void reconcileEmpty() {
         Golden.assertMatches("reconcile-empty.txt", IptablesScript.reconcile(NATPMP,
-                FirewallState.empty(WITH_ADDRESS), new JumpCounts(1, 1, 1)));
+                FirewallState.empty(WITH_ADDRESS), JumpCounts.ONCE));
     }
 
     @Test
@@ -83,8 +86,10 @@ class IptablesScriptTest {
     @DisplayName("release: jumps deleted as often as they exist, chains emptied and deleted, for several owners")
     void release() {
         Golden.assertMatches("release.txt", IptablesScript.release(List.of(
-                new IptablesScript.Release(NATPMP, new JumpCounts(1, 1, 1)),
+                new IptablesScript.Release(NATPMP, JumpCounts.ONCE),
                 new IptablesScript.Release(NETMAP, JumpCounts.NONE))));
+        assertThat(IptablesScript.release(List.of(new IptablesScript.Release(NETMAP, JumpCounts.ONCE))))
+                .contains("*mangle\n-D POSTROUTING -j NATPMP-NETMAP-QUE\n:NATPMP-NETMAP-QUE - [0:0]\n-X NATPMP-NETMAP-QUE\n");
     }
 
     @Test
@@ -97,11 +102,51 @@ class IptablesScriptTest {
     @Test
     void expectedCountsMatchTheRenderedRules() {
         FirewallState state = new FirewallState(Fixtures.TWO_LANS, Set.of(WEB, VPN, SSH), Set.of(HOST));
-        String script = IptablesScript.reconcile(NATPMP, state, new JumpCounts(1, 1, 1));
-        RuleCounts counts = IptablesScript.expectedCounts(Fixtures.TWO_LANS, 3, 1);
+        String script = IptablesScript.reconcile(NATPMP, state, JumpCounts.ONCE);
+        RuleCounts counts = IptablesScript.expectedCounts(Fixtures.TWO_LANS, 3, 1, 0);
         assertThat(count(script, "-A " + NATPMP.pre() + " ")).isEqualTo(counts.pre()).isEqualTo(3 * 3 + 1);
         assertThat(count(script, "-A " + NATPMP.post() + " ")).isEqualTo(counts.post()).isEqualTo(3 * 3 + 1);
         assertThat(count(script, "-A " + NATPMP.fwd() + " ")).isEqualTo(counts.fwd()).isEqualTo(4);
+        assertThat(count(script, "-A " + NATPMP.que() + " ")).isEqualTo(counts.que()).isZero();
+
+        String queued = IptablesScript.reconcile(NETMAP, Fixtures.netmapWithQueue(WITH_ADDRESS), JumpCounts.ONCE);
+        RuleCounts withQueue = IptablesScript.expectedCounts(WITH_ADDRESS, 0, 2, 2);
+        assertThat(count(queued, "-A " + NETMAP.que() + " ")).isEqualTo(withQueue.que()).isEqualTo(2 + 2 + 2);
+        assertThat(count(queued, "-A " + NETMAP.post() + " ")).isEqualTo(withQueue.post()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("queue rules: mangle chain after the guards, a RETURN per bound source, most specific NFQUEUE first,"
+            + " no --queue-bypass (fail closed)")
+    void reconcileWithQueueRules() {
+        String script = IptablesScript.reconcile(NETMAP, Fixtures.netmapWithQueue(WITH_ADDRESS), JumpCounts.NONE);
+        Golden.assertMatches("reconcile-queue.txt", script);
+        assertThat(script).doesNotContain("bypass");
+        List<String> que = script.lines().filter(l -> l.startsWith("-A " + NETMAP.que() + " ")).toList();
+        assertThat(que.get(que.size() - 2)).endsWith("-s 192.168.50.32/28 -j NFQUEUE --queue-num 4661");
+        assertThat(que.get(que.size() - 1)).endsWith("-s 192.168.50.0/24 -j NFQUEUE --queue-num 4660");
+    }
+
+    @Test
+    @DisplayName("a queue rule for every source has no -s (iptables-save leaves out 0.0.0.0/0)")
+    void queueRuleForEverySource() {
+        QueueRule any = new QueueRule(ip("0.0.0.0"), 0, 9);
+        String script = IptablesScript.reconcile(NETMAP, new FirewallState(WITH_ADDRESS, Set.of(), Set.of(), Set.of(any)),
+                JumpCounts.ONCE);
+        assertThat(script).contains("\n-A NATPMP-NETMAP-QUE -j NFQUEUE --queue-num 9\n");
+    }
+
+    @Test
+    @DisplayName("change of a queued owner: RETURN rules deleted with their binding and inserted after the guards,"
+            + " in the same script as the SNAT rules")
+    void changeKeepsReturnRulesInStep() {
+        HostBinding third = new HostBinding(ip("192.168.50.22"), ip("198.18.0.7"));
+        FirewallChange change = new FirewallChange(Set.of(), Set.of(), Set.of(third), Set.of(SECOND));
+        Delta delta = Delta.of(Set.of(), Set.of(HOST, SECOND), change);
+        Golden.assertMatches("change-queue.txt", IptablesScript.change(NETMAP, WITH_ADDRESS, true, delta));
+        assertThat(IptablesScript.change(NETMAP, WITH_ADDRESS, false, delta)).doesNotContain("*mangle");
+        Delta forwardsOnly = Delta.of(Set.of(), Set.of(HOST), FirewallChange.forwards(Set.of(WEB), Set.of()));
+        assertThat(IptablesScript.change(NETMAP, WITH_ADDRESS, true, forwardsOnly)).doesNotContain("*mangle");
     }
 
     @Test
@@ -115,6 +160,7 @@ class IptablesScriptTest {
     @Test
     void ownerAndInterfaceNamesAreChecked() {
         assertThat(OwnerChains.of("abcdefghij12").fwd()).isEqualTo("NATPMP-ABCDEFGHIJ12-FWD").hasSizeLessThan(29);
+        assertThat(OwnerChains.of("abcdefghij12").que()).isEqualTo("NATPMP-ABCDEFGHIJ12-QUE").hasSizeLessThan(29);
         assertThatThrownBy(() -> OwnerChains.of("NatPmp")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> OwnerChains.of("abcdefghij123")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> OwnerChains.of("")).isInstanceOf(IllegalArgumentException.class);

@@ -24,6 +24,7 @@ import natpmp.api.FirewallChange;
 import natpmp.api.FirewallException;
 import natpmp.api.FirewallState;
 import natpmp.api.Health;
+import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
 import natpmp.exec.Command;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.Test;
 class IptablesFirewallTest {
     private static final List<String> NAT_SAVE = List.of("iptables-nft-save", "-t", "nat");
     private static final List<String> FILTER_SAVE = List.of("iptables-nft-save", "-t", "filter");
+    private static final List<String> MANGLE_SAVE = List.of("iptables-nft-save", "-t", "mangle");
     private static final List<String> RESTORE = List.of("iptables-nft-restore", "--noflush", "--wait");
     private static final OwnerChains NATPMP = OwnerChains.of("natpmp");
     private static final OwnerChains NETMAP = OwnerChains.of("netmap");
@@ -63,6 +65,7 @@ class IptablesFirewallTest {
     private void expectSaves(Saves saves) {
         runner.expect(saves.nat(), NAT_SAVE.toArray(String[]::new));
         runner.expect(saves.filter(), FILTER_SAVE.toArray(String[]::new));
+        runner.expect(saves.mangle(), MANGLE_SAVE.toArray(String[]::new));
     }
 
     private void expectRestore(String script) {
@@ -86,7 +89,8 @@ class IptablesFirewallTest {
     void reconcileIsOneRestore() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         assertThat(runner.pending()).isZero();
-        assertThat(runner.seen()).extracting(Command::argv).containsExactly(NAT_SAVE, FILTER_SAVE, RESTORE);
+        assertThat(runner.seen()).extracting(Command::argv).containsExactly(NAT_SAVE, FILTER_SAVE, MANGLE_SAVE,
+                RESTORE);
         assertThat(firewall.health().state()).isEqualTo(Health.OK);
         assertThat(firewall.name()).isEqualTo("iptables");
     }
@@ -155,10 +159,10 @@ class IptablesFirewallTest {
         FirewallChange change = FirewallChange.forwards(hundred, Set.of(WEB));
         expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(), change)));
         firewall.apply("natpmp", change);
-        assertThat(runner.seen()).hasSize(4);
+        assertThat(runner.seen()).hasSize(5); // three saves and the reconcile's restore, then the batch
         // nothing to do: no process at all
         firewall.apply("natpmp", FirewallChange.forwards(Set.of(VPN), Set.of(WEB)));
-        assertThat(runner.seen()).hasSize(4);
+        assertThat(runner.seen()).hasSize(5);
     }
 
     @Test
@@ -170,7 +174,7 @@ class IptablesFirewallTest {
         Saves flushed = Saves.of(NATPMP, FirewallState.empty(WITH_ADDRESS));
         expectSaves(flushed);
         FirewallState after = new FirewallState(WITH_ADDRESS, Set.of(WEB, SSH), Set.of(HOST));
-        expectRestore(IptablesScript.reconcile(NATPMP, after, new JumpCounts(1, 1, 1)));
+        expectRestore(IptablesScript.reconcile(NATPMP, after, JumpCounts.ONCE));
         firewall.apply("natpmp", change);
         assertThat(firewall.health().state()).isEqualTo(Health.DEGRADED);
         assertThat(firewall.health().repairs()).isEqualTo(1);
@@ -225,9 +229,10 @@ class IptablesFirewallTest {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         // iptables -t nat -F: our nat chains and the PREROUTING/POSTROUTING jumps are empty, filter is intact
         Saves flushed = new Saves(Saves.EMPTY.nat().replace("COMMIT",
-                ":" + NATPMP.pre() + " - [0:0]\n:" + NATPMP.post() + " - [0:0]\nCOMMIT"), Saves.of(NATPMP, S1).filter());
+                ":" + NATPMP.pre() + " - [0:0]\n:" + NATPMP.post() + " - [0:0]\nCOMMIT"), Saves.of(NATPMP, S1).filter(),
+                Saves.of(NATPMP, S1).mangle());
         expectSaves(flushed);
-        expectRestore(IptablesScript.reconcile(NATPMP, S1, new JumpCounts(0, 0, 1)));
+        expectRestore(IptablesScript.reconcile(NATPMP, S1, new JumpCounts(0, 0, 1, 1)));
         firewall.watchOnce();
         assertThat(firewall.health().state()).isEqualTo(Health.DEGRADED);
         assertThat(firewall.health().repairs()).isEqualTo(1);
@@ -317,7 +322,7 @@ class IptablesFirewallTest {
     void releaseDeletesTheJumpsThatExistAndForgetsTheOwner() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         expectSaves(Saves.of(NATPMP, S1));
-        expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, new JumpCounts(1, 1, 1)))));
+        expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, JumpCounts.ONCE))));
         firewall.release("natpmp");
         assertThatThrownBy(() -> firewall.apply("natpmp", FirewallChange.forwards(Set.of(SSH), Set.of())))
                 .isInstanceOf(FirewallException.class);
@@ -331,11 +336,47 @@ class IptablesFirewallTest {
         reconcileOk(NETMAP, S2, Saves.of(NATPMP, S1));
         Saves both = Saves.of(NATPMP, S1).plus(Saves.of(NETMAP, S2));
         expectSaves(both);
-        expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, new JumpCounts(1, 1, 1)),
-                new IptablesScript.Release(NETMAP, new JumpCounts(1, 1, 1)))));
+        expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, JumpCounts.ONCE),
+                new IptablesScript.Release(NETMAP, JumpCounts.ONCE))));
         firewall.close();
         assertThat(runner.pending()).isZero();
         firewall.close(); // idempotent: nothing left to release
+        assertThat(runner.pending()).isZero();
+    }
+
+    @Test
+    @DisplayName("queue rules: reconcile renders them, apply keeps the RETURN rules in step with the bindings, and"
+            + " the watchdog counts the mangle chain")
+    void queueRulesFollowBindings() throws Exception {
+        FirewallState queued = Fixtures.netmapWithQueue(WITH_ADDRESS);
+        reconcileOk(NETMAP, queued, Saves.EMPTY);
+        assertThat(runner.seen().get(3).stdin()).contains("-A NATPMP-NETMAP-QUE -s 192.168.50.0/24 -j NFQUEUE"
+                + " --queue-num 4660\n");
+
+        HostBinding third = new HostBinding(Fixtures.ip("192.168.50.22"), Fixtures.ip("198.18.0.7"));
+        FirewallChange change = new FirewallChange(Set.of(), Set.of(), Set.of(third), Set.of(HOST));
+        expectRestore(IptablesScript.change(NETMAP, WITH_ADDRESS, true,
+                Delta.of(Set.of(), queued.bindings(), change)));
+        firewall.apply("netmap", change);
+        assertThat(runner.seen().get(4).stdin()).contains("-I NATPMP-NETMAP-QUE 3 -s 192.168.50.22/32 -j RETURN\n")
+                .contains("-D NATPMP-NETMAP-QUE -s 192.168.50.20/32 -j RETURN\n");
+
+        FirewallState after = new FirewallState(WITH_ADDRESS, Set.of(), Set.of(Fixtures.SECOND, third),
+                queued.queueRules());
+        expectSaves(Saves.of(NETMAP, after));
+        firewall.watchOnce();
+        assertThat(firewall.health().state()).isEqualTo(Health.OK);
+
+        // the queue chain emptied from outside (iptables -t mangle -F NATPMP-NETMAP-QUE): restored
+        Saves emptied = Saves.of(NETMAP, after);
+        emptied = new Saves(emptied.nat(), emptied.filter(),
+                emptied.mangle().lines().filter(l -> !l.startsWith("-A NATPMP-NETMAP-QUE"))
+                        .reduce("", (a, b) -> a + b + "\n"));
+        expectSaves(emptied);
+        expectRestore(IptablesScript.reconcile(NETMAP, after, JumpCounts.ONCE));
+        firewall.watchOnce();
+        assertThat(firewall.health().lastError()).hasValueSatisfying(m -> assertThat(m)
+                .contains("mangle chain NATPMP-NETMAP-QUE has 0 of 6 rules"));
         assertThat(runner.pending()).isZero();
     }
 
@@ -349,6 +390,7 @@ class IptablesFirewallTest {
         for (int i = 0; i < 2; i++) {
             legacy.expect(Saves.EMPTY.nat(), "iptables-legacy-save", "-t", "nat");
             legacy.expect(Saves.EMPTY.filter(), "iptables-legacy-save", "-t", "filter");
+            legacy.expect(Saves.EMPTY.mangle(), "iptables-legacy-save", "-t", "mangle");
             legacy.expect(List.of("iptables-legacy-restore", "--noflush", "--wait"), s -> true,
                     new Exits(new CommandResult(0, "", "")));
             auto.reconcile("natpmp", S1);
@@ -384,8 +426,9 @@ class IptablesFirewallTest {
                     if (command.argv().get(0).endsWith("-restore")) {
                         restores.incrementAndGet();
                     }
-                    return new CommandResult(0, command.argv().contains("nat") ? Saves.EMPTY.nat() : Saves.EMPTY.filter(),
-                            "");
+                    String table = command.argv().get(command.argv().size() - 1);
+                    return new CommandResult(0, table.equals("nat") ? Saves.EMPTY.nat()
+                            : table.equals("mangle") ? Saves.EMPTY.mangle() : Saves.EMPTY.filter(), "");
                 } finally {
                     running.decrementAndGet();
                 }
@@ -416,22 +459,25 @@ class IptablesFirewallTest {
         assertThat(shared.health().state()).isEqualTo(Health.OK);
     }
 
-    /** iptables-save outputs of the nat and the filter table. */
-    record Saves(String nat, String filter) {
+    /** iptables-save outputs of the nat, the filter and the mangle table. */
+    record Saves(String nat, String filter, String mangle) {
         static final Saves EMPTY = new Saves(
                 "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n",
-                "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
+                "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+                "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                        + ":POSTROUTING ACCEPT [0:0]\nCOMMIT\n");
 
         /** What iptables-save prints after a fresh reconcile of {@code state} (jumps become -A lines). */
         static Saves of(OwnerChains chains, FirewallState state) {
             String script = IptablesScript.reconcile(chains, state, JumpCounts.NONE)
                     .replaceAll("-I (PREROUTING|POSTROUTING|FORWARD) 1 ", "-A $1 ");
-            int split = script.indexOf("*filter");
-            return new Saves(script.substring(0, split), script.substring(split));
+            int filter = script.indexOf("*filter");
+            int mangle = script.indexOf("*mangle");
+            return new Saves(script.substring(0, filter), script.substring(filter, mangle), script.substring(mangle));
         }
 
         Saves plus(Saves other) {
-            return new Saves(nat + other.nat, filter + other.filter);
+            return new Saves(nat + other.nat, filter + other.filter, mangle + other.mangle);
         }
     }
 }

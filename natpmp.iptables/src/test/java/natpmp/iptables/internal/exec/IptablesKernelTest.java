@@ -68,7 +68,7 @@ class IptablesKernelTest {
 
             fw.reconcile("natpmp", THREE_AND_A_BINDING);
             assertThat(SavedRules.parse(lab.save(variant)).jumps(NATPMP)).as("idempotent jumps")
-                    .isEqualTo(new JumpCounts(1, 1, 1));
+                    .isEqualTo(JumpCounts.ONCE);
 
             PortForward dns = new PortForward(Protocol.UDP, 53, ip("192.168.50.13"), 5353);
             HostBinding second = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
@@ -154,6 +154,44 @@ class IptablesKernelTest {
             fw.close();
             System.out.printf("[%s] close (release) with 10,000 forwards: %d ms%n", variant, ms(start));
             assertThat(lab.save(variant)).doesNotContain("NATPMP");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"NFT", "LEGACY"})
+    void queueRulesInTheKernel(Variant variant) throws Exception {
+        NetnsLab.requirePrerequisites(variant);
+        try (NetnsLab lab = NetnsLab.create()) {
+            String iptables = NetnsLab.iptables(variant);
+            lab.exec(iptables, "-t", "mangle", "-A", "POSTROUTING", "-o", "wan0", "-j", "ACCEPT");
+            IptablesFirewall fw = firewall(lab, variant, 0);
+            FirewallState queued = Fixtures.netmapWithQueue(WITH_ADDRESS);
+            fw.reconcile("netmap", queued);
+            assertThat(fw.installed("netmap")).isEqualTo(queued);
+            OwnerChains netmap = OwnerChains.of("netmap");
+            SavedRules saved = SavedRules.parse(lab.save(variant));
+            assertThat(saved.rules(Rule.MANGLE, "POSTROUTING")).as("our jump precedes the operator's rule")
+                    .containsExactly("-j " + netmap.que(), "-o wan0 -j ACCEPT");
+
+            HostBinding third = new HostBinding(ip("192.168.50.22"), ip("198.18.0.7"));
+            fw.apply("netmap", new FirewallChange(Set.of(), Set.of(), Set.of(third), Set.of(HOST)));
+            FirewallState after = new FirewallState(WITH_ADDRESS, Set.of(), Set.of(Fixtures.SECOND, third),
+                    queued.queueRules());
+            assertThat(fw.installed("netmap")).isEqualTo(after);
+            assertThat(SavedRules.parse(lab.save(variant)).rules(Rule.MANGLE, netmap.que()))
+                    .as("RETURN rules stay between the guards and the NFQUEUE rules").containsExactly(
+                            "-m conntrack ! --ctstate NEW -j RETURN", "! -o wan0 -j RETURN",
+                            "-s 192.168.50.22/32 -j RETURN", "-s 192.168.50.21/32 -j RETURN",
+                            "-s 192.168.50.32/28 -j NFQUEUE --queue-num 4661",
+                            "-s 192.168.50.0/24 -j NFQUEUE --queue-num 4660");
+            fw.watchOnce();
+            assertThat(fw.health().repairs()).as("the watchdog agrees with the kernel").isZero();
+
+            fw.reconcile("netmap", new FirewallState(WITH_ADDRESS, Set.of(), after.bindings()));
+            assertThat(SavedRules.parse(lab.save(variant)).rules(Rule.MANGLE, netmap.que())).as("no queue rules")
+                    .isEmpty();
+            fw.close();
+            assertThat(lab.save(variant)).doesNotContain("NATPMP").contains("-A POSTROUTING -o wan0 -j ACCEPT");
         }
     }
 
