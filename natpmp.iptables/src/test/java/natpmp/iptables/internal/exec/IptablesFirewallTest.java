@@ -256,7 +256,7 @@ class IptablesFirewallTest {
             @Override
             public CommandResult run(Command command) throws natpmp.exec.CommandException {
                 CommandResult result = runner.run(command);
-                if (command.argv().equals(FILTER_SAVE) && batch.get() == null && subject.get() != null) {
+                if (command.argv().equals(MANGLE_SAVE) && batch.get() == null && subject.get() != null) {
                     // the watchdog is dumping: a batch arrives meanwhile and must not wait for the dump
                     FirewallChange addSsh = FirewallChange.forwards(Set.of(SSH), Set.of());
                     expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(),
