@@ -430,30 +430,36 @@ class ListenerRuntimeTest {
         assertThat(u16(exchange(a, server, mapHex(1, 5001, 0, 600)), 2)).as("no backend: 3").isEqualTo(3);
     }
 
+    /** {@code first} holds mapping udp 5000 -> 35000; {@code second} is bound and its reconcile is held. */
+    private CountDownLatch swapWithHeldReconcile(FakeBackend first, FakeBackend second, DatagramSocket a)
+            throws Exception {
+        start();
+        runtime.backendBound(first);
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = second.hold(entered);
+        runtime.backendBound(second);
+        assertThat(entered.await(5, TimeUnit.SECONDS)).as("second reconcile started").isTrue();
+        return gate;
+    }
+
     @Test
     @DisplayName("backend swap: while the new backend is reconciled the old one takes the batches; the new one catches up")
     void backendSwapServedByStandby() throws Exception {
         FakeBackend first = new FakeBackend("first");
         FakeBackend second = new FakeBackend("second");
-        start();
-        runtime.backendBound(first);
         DatagramSocket a = socket("127.0.0.2");
-        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
-        assertThat(u16(exchange(a, server, mapHex(1, 5001, 35001, 600)), 10)).isEqualTo(35001);
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch gate = second.hold(entered);
-        runtime.backendBound(second);
-        assertThat(entered.await(5, TimeUnit.SECONDS)).as("second reconcile started").isTrue();
+        CountDownLatch gate = swapWithHeldReconcile(first, second, a);
         // the reconcile of the new backend is blocked: requests are still answered, from the old backend
         assertThat(u16(exchange(a, server, mapHex(1, 5002, 35002, 600)), 10)).isEqualTo(35002);
-        assertThat(u16(exchange(a, server, mapHex(1, 5001, 0, 0)), 2)).as("delete during the swap").isZero();
-        assertThat(first.forwards()).extracting(PortForward::externalPort).containsExactlyInAnyOrder(35000, 35002);
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 0, 0)), 2)).as("delete during the swap").isZero();
+        assertThat(first.forwards()).extracting(PortForward::externalPort).containsExactly(35002);
         assertThat(first.calls()).doesNotContain("release");
         second.release();
         gate.countDown();
         await("old released", () -> first.calls().contains("release"));
         assertThat(second.forwards()).as("the new backend caught up with what the old one got meanwhile")
-                .extracting(PortForward::externalPort).containsExactlyInAnyOrder(35000, 35002);
+                .extracting(PortForward::externalPort).containsExactly(35002);
         assertThat(second.calls()).containsSubsequence("reconcile", "apply");
     }
 
@@ -462,14 +468,8 @@ class ListenerRuntimeTest {
     void backendSwapStandbyRefusalIsNotAnError() throws Exception {
         FakeBackend first = new FakeBackend("first");
         FakeBackend second = new FakeBackend("second");
-        start();
-        runtime.backendBound(first);
         DatagramSocket a = socket("127.0.0.2");
-        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch gate = second.hold(entered);
-        runtime.backendBound(second);
-        assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+        CountDownLatch gate = swapWithHeldReconcile(first, second, a);
         first.failing(true); // e.g. going away
         byte[] req = HexFormat.of().parseHex(mapHex(1, 5003, 35003, 600));
         a.send(new DatagramPacket(req, req.length, server));
