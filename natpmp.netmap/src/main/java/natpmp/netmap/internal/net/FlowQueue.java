@@ -3,13 +3,14 @@ package natpmp.netmap.internal.net;
 
 /**
  * The first packets of new connections from hosts without a binding, held by the kernel until the mapper gives a
- * verdict (an NFQUEUE queue). Design for the data path; no kernel implementation is shipped yet (see the
- * module report): a real one binds an NFQUEUE number through libnetfilter_queue, reads packets on its own
- * thread, extracts the IPv4 source and calls the handler.
+ * verdict (an NFQUEUE queue). {@link NfqueueFlowQueue} binds a queue number over raw nfnetlink, reads packets
+ * on its own thread, extracts the IPv4 source and calls the handler.
  *
- * <p>The queue rule sits before the nat hook (e.g. filter FORWARD, {@code ct state new}, source in a rule
- * subnet and not in the set of bound hosts, {@code queue bypass}), so {@link Verdict#ACCEPT} lets the packet
- * continue to POSTROUTING, where the 1:1 rule installed meanwhile translates it.
+ * <p>The firewall backend's queue rule ({@link natpmp.api.QueueRule}) sits after the forwarding decision and
+ * before source NAT (mangle POSTROUTING with iptables, a postrouting filter chain at priority mangle with
+ * nftables), matches {@code ct state new} flows leaving through the external interface from a rule subnet whose
+ * source is not bound, and has no bypass. So {@link Verdict#ACCEPT} lets the packet continue to the nat hook,
+ * where the 1:1 rule installed meanwhile translates it.
  */
 public interface FlowQueue extends AutoCloseable {
     /**
@@ -27,7 +28,10 @@ public interface FlowQueue extends AutoCloseable {
      */
     void verdict(long packetId, Verdict verdict);
 
-    /** Stops delivering; packets still queued are accepted by the kernel ({@code bypass}). */
+    /**
+     * Stops delivering and unbinds the queue; the kernel drops packets still queued and, while the queue rule
+     * is installed, every later one (the rule has no bypass: fail closed).
+     */
     @Override
     void close();
 

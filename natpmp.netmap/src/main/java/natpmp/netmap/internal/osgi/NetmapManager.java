@@ -44,10 +44,11 @@ import java.util.Optional;
  * <tr><td>log</td><td>true</td><td>false suppresses add/timeout/remove/no-free lines (disable_log)</td></tr>
  * <tr><td>dnat_expired</td><td>true</td><td>next DNAT decision (D8)</td></tr>
  * <tr><td>lasthit_kernel</td><td>false</td><td>next table read (D15)</td></tr>
- * <tr><td>conntrack.enabled, conntrack.command</td><td>false, conntrack -E -e NEW -o timestamp</td><td>monitor
+ * <tr><td>conntrack.enabled, conntrack.command</td><td>true, conntrack -E -e NEW -o timestamp</td><td>monitor
  * restarted</td></tr>
  * <tr><td>conntrack.bind</td><td>false</td><td>next event</td></tr>
- * <tr><td>queue.enabled, queue.number</td><td>false, 4660</td><td>queue closed and opened again</td></tr>
+ * <tr><td>queue.enabled, queue.number</td><td>true, 4660</td><td>queue closed and opened again; the queue rules
+ * follow in the next reconcile</td></tr>
  * <tr><td>backend.target</td><td>(natpmp.backend=*)</td><td>SCR rebinds; the new backend gets everything, then
  * the old one is released</td></tr>
  * </table>
@@ -98,8 +99,8 @@ public final class NetmapManager implements NetmapService {
         /** @return whether conntrack events refresh bindings */
         @AttributeDefinition(name = "Refresh from conntrack", description = "Run the conntrack event monitor: each new"
                 + " connection of a bound host refreshes its ttl as the kernel target does (D6). Needs root and"
-                + " conntrack-tools.")
-        boolean conntrack_enabled() default false;
+                + " conntrack-tools; without it bindings expire after their ttl however busy the host is.")
+        boolean conntrack_enabled() default true;
 
         /** @return the monitor's argv */
         @AttributeDefinition(name = "conntrack command", description = "argv of the monitor, no shell; each value"
@@ -113,9 +114,10 @@ public final class NetmapManager implements NetmapService {
 
         /** @return whether first packets of unbound hosts are taken from an NFQUEUE */
         @AttributeDefinition(name = "First packets from NFQUEUE", description = "Bind hosts from the first packet"
-                + " of their first connection, held in NFQUEUE queue.number until the binding is in the kernel."
-                + " Needs root, JNA and a queue rule in the firewall.")
-        boolean queue_enabled() default false;
+                + " of their first connection, held in NFQUEUE queue.number until the binding is in the kernel; the"
+                + " firewall backend installs the queue rule while the queue is open. Needs root and JNA; off, new"
+                + " hosts are bound only from conntrack (conntrack.bind) or statically.")
+        boolean queue_enabled() default true;
 
         /** @return the NFQUEUE number */
         @AttributeDefinition(name = "NFQUEUE number", min = "0", max = "65535")

@@ -8,6 +8,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
 import natpmp.api.NetmapBinding;
 import natpmp.api.NetmapPoolStats;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 import natpmp.netmap.internal.core.BindingFile;
 import natpmp.netmap.internal.core.Cidr;
@@ -31,6 +32,7 @@ import java.net.Inet4Address;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,9 +69,15 @@ import java.util.function.Supplier;
  * {@link FirewallChange}.
  *
  * <h2>Data path</h2>
- * {@link #conntrackEvents} refreshes bindings from conntrack NEW events (D6) and may bind new hosts.
- * {@link #queued} handles the first packet of an unbound host held in a {@link FlowQueue}: it decides, and gives
- * the verdict only once the firewall job carrying the new binding has succeeded, so the packet meets its rule.
+ * While the NFQUEUE is open, the reconciled state carries one {@link QueueRule} per SNAT rule subnet (an empty
+ * subnet is every source; subnets inside another one are left out): the backend holds the first packet of each
+ * new outbound connection of a source without an installed binding. {@link #queued} decides it as the
+ * POSTROUTING target and gives the verdict only once the firewall job carrying the new binding has succeeded, so
+ * the packet meets its rule; a decision that translates nothing is accepted at once (D4: traversal continues).
+ * Bound sources never reach user space; their new connections refresh the binding through conntrack NEW events
+ * ({@link #conntrackEvents}, D6). Without an open queue there are no queue rules, so traffic is never held by a
+ * queue nobody reads. A backend that refuses the queue rules (a kernel without the queue expression) gets the
+ * state without them, and they are tried again after {@link #QUEUE_RETRY_MILLIS}.
  */
 final class NetmapRuntime implements AutoCloseable {
     /** Owner name of our state in the firewall backend. */
@@ -77,6 +85,8 @@ final class NetmapRuntime implements AutoCloseable {
     private static final long MIN_RETRY_MILLIS = 1000;
     private static final long MAX_RETRY_MILLIS = 60_000;
     private static final long CALL_TIMEOUT_SECONDS = 10;
+    /** How long a backend that refused the queue rules is served without them before they are tried again. */
+    static final long QUEUE_RETRY_MILLIS = 300_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(NetmapRuntime.class);
 
@@ -138,6 +148,12 @@ final class NetmapRuntime implements AutoCloseable {
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private ConntrackMonitor conntrack;
     private FlowQueue flowQueue;
+    /** The queue rules the backend holds since the last successful reconcile. */
+    private Set<QueueRule> installedQueueRules = Set.of();
+    /** The backend that refused the queue rules last, and until when it is served without them. */
+    private FirewallBackend queueRefusedBy;
+    private long queueRefusedUntil;
+    private int queueRefusals;
 
     /** A queued packet waiting for the firewall job that installs its binding. */
     private record Waiting(FlowQueue queue, long packetId, long version) {
@@ -279,7 +295,12 @@ final class NetmapRuntime implements AutoCloseable {
             }
             if (!previous.queue().equals(next.queue())) {
                 stopQueue();
+                queueRefusedBy = null;
                 startQueue(next);
+            }
+            if (!previous.engine().dnatExpired() && next.engine().dnatExpired()) {
+                // D8 again: expired bindings the sweep took out of the kernel receive inbound connections
+                engine.forEachExpired(now(), (pre, post) -> ensureInstalled(pre, post & 0xffffffffL));
             }
             if (!previous.externalInterface().equals(next.externalInterface())) {
                 needReconcile = true;
@@ -302,6 +323,7 @@ final class NetmapRuntime implements AutoCloseable {
             toRelease.remove(b);
             backend = b;
             needReconcile = true;
+            installedQueueRules = Set.of();
             LOG.info("netmap: firewall backend {} bound; installing {} bindings", name(b), desired.size());
             scheduleCommit();
         });
@@ -312,6 +334,7 @@ final class NetmapRuntime implements AutoCloseable {
             if (backend == b) {
                 backend = null;
                 installed = Set.of();
+                installedQueueRules = Set.of();
                 LOG.warn("netmap: firewall backend {} unbound; bindings are kept and installed when another is bound",
                         name(b));
             }
@@ -356,17 +379,43 @@ final class NetmapRuntime implements AutoCloseable {
      * @param source      its source
      */
     void queued(FlowQueue queue, long packetId, int source) {
-        onLoop(() -> {
+        Runnable decide = () -> {
+            if (closed) {
+                queue.verdict(packetId, FlowQueue.Verdict.ACCEPT);
+                return;
+            }
             long result = engine.snat(source, now());
             ensureInstalled(source, result);
-            if (result == NetmapAllocator.NO_TRANSLATION || backend == null || closed
+            if (result == NetmapAllocator.NO_TRANSLATION || backend == null
                     || installed.contains(new HostBinding(Ipv4.toAddress(source), Ipv4.toAddress((int) result)))) {
                 queue.verdict(packetId, FlowQueue.Verdict.ACCEPT);
                 return;
             }
             waiting.add(new Waiting(queue, packetId, version));
             loop.schedule(() -> expireVerdict(queue, packetId), params.verdictTimeoutMillis(), TimeUnit.MILLISECONDS);
-        });
+            expedite();
+        };
+        try {
+            loop.execute(decide);
+        } catch (RejectedExecutionException e) {
+            // stopped: let the packet go on (our rules are being released) rather than hold it until the timeout
+            queue.verdict(packetId, FlowQueue.Verdict.ACCEPT);
+        }
+    }
+
+    /**
+     * A packet is waiting for its binding: start the firewall job now instead of after the batch delay (a job
+     * already running is followed at once by the next one, which takes everything that arrived meanwhile).
+     */
+    private void expedite() {
+        if (jobRunning || closed) {
+            return;
+        }
+        if (commitTimer != null) {
+            commitTimer.cancel(false);
+            commitTimer = null;
+        }
+        startJob();
     }
 
     /**
@@ -433,10 +482,13 @@ final class NetmapRuntime implements AutoCloseable {
             FlowQueue q = params.queues().apply(s.queue().getAsInt());
             q.start((packetId, source, destination) -> queued(q, packetId, source));
             flowQueue = q;
+            LOG.info("netmap: NFQUEUE {} open: the first packet of each new connection of an unbound host is held"
+                    + " there until its binding is in the kernel", s.queue().getAsInt());
+            scheduleCommit(); // the queue rules go into the next reconcile
         } catch (RuntimeException | LinkageError e) {
             // LinkageError: JNA is not installed
-            LOG.error("netmap: cannot open NFQUEUE {}; first packets are not held: {}", s.queue().getAsInt(),
-                    e.toString());
+            LOG.error("netmap: cannot open NFQUEUE {}; no queue rules are installed, so first packets are not held"
+                    + " and new hosts are not bound from traffic: {}", s.queue().getAsInt(), e.toString());
         }
     }
 
@@ -445,6 +497,7 @@ final class NetmapRuntime implements AutoCloseable {
             releaseVerdicts(Long.MAX_VALUE);
             flowQueue.close();
             flowQueue = null;
+            scheduleCommit(); // take the queue rules out: nobody reads the queue any more
         }
     }
 
@@ -517,12 +570,23 @@ final class NetmapRuntime implements AutoCloseable {
 
     private void scheduleCommit() {
         if (commitTimer == null && !jobRunning && !closed) {
-            commitTimer = loop.schedule(this::startJob, params.batchMillis(), TimeUnit.MILLISECONDS);
+            // packets held for their binding do not wait for the batch delay
+            long delay = waiting.isEmpty() ? params.batchMillis() : 0;
+            commitTimer = loop.schedule(this::startJob, delay, TimeUnit.MILLISECONDS);
         }
     }
 
     private record Job(FirewallBackend backend, FirewallState state, FirewallChange change, Set<HostBinding> target,
             List<FirewallBackend> release, Optional<String> save, long version) {
+    }
+
+    /**
+     * How a job ended.
+     *
+     * @param error        the failure, null when the kernel holds the job's state
+     * @param queueRefusal when the backend refused the queue rules and took the state without them, why
+     */
+    private record Outcome(Exception error, Exception queueRefusal) {
     }
 
     private void startJob() {
@@ -535,8 +599,10 @@ final class NetmapRuntime implements AutoCloseable {
         FirewallState state = null;
         FirewallChange change = null;
         if (b != null) {
-            if (needReconcile) {
-                state = new FirewallState(topology(), Set.of(), target);
+            Set<QueueRule> queueRules = queueRules();
+            if (needReconcile || !queueRules.equals(installedQueueRules)) {
+                // queue rules change only through reconcile (SPI)
+                state = new FirewallState(topology(), Set.of(), target, queueRules);
             } else {
                 Set<HostBinding> add = new HashSet<>(target);
                 add.removeAll(installed);
@@ -573,11 +639,13 @@ final class NetmapRuntime implements AutoCloseable {
 
     private void runJob(Job job) {
         Exception error = null;
+        Exception queueRefusal = null;
         try {
             if (job.state() != null) {
-                job.backend().reconcile(OWNER, job.state());
-                LOG.info("netmap: firewall backend {} reconciled to {} bindings", name(job.backend()),
-                        job.target().size());
+                queueRefusal = reconcile(job);
+                LOG.info("netmap: firewall backend {} reconciled to {} bindings and {} queue rules",
+                        name(job.backend()), job.target().size(),
+                        queueRefusal == null ? job.state().queueRules().size() : 0);
             } else if (job.change() != null) {
                 job.backend().apply(OWNER, job.change());
                 LOG.debug("netmap: firewall backend {}: +{} -{} bindings", name(job.backend()),
@@ -596,11 +664,37 @@ final class NetmapRuntime implements AutoCloseable {
                 LOG.warn("netmap: cannot write the bindings file {}: {}", store.get().file(), e.toString());
             }
         }
-        Exception failure = error;
+        Outcome outcome = new Outcome(error, queueRefusal);
         try {
-            loop.execute(() -> jobDone(job, failure));
+            loop.execute(() -> jobDone(job, outcome));
         } catch (RejectedExecutionException e) {
             // closing
+        }
+    }
+
+    /**
+     * Reconciles the job's state; if the backend refuses a state with queue rules, reconciles it without them
+     * (a kernel without the queue expression must not cost the bindings).
+     *
+     * @return why the queue rules were refused, null when they were installed (or there were none)
+     */
+    private static Exception reconcile(Job job) throws FirewallException {
+        try {
+            job.backend().reconcile(OWNER, job.state());
+            return null;
+        } catch (FirewallException | RuntimeException e) {
+            if (job.state().queueRules().isEmpty()) {
+                throw e;
+            }
+            FirewallState without = new FirewallState(job.state().topology(), job.state().forwards(),
+                    job.state().bindings());
+            try {
+                job.backend().reconcile(OWNER, without);
+            } catch (FirewallException | RuntimeException again) {
+                e.addSuppressed(again);
+                throw e;
+            }
+            return e;
         }
     }
 
@@ -613,11 +707,18 @@ final class NetmapRuntime implements AutoCloseable {
         }
     }
 
-    private void jobDone(Job job, Exception error) {
+    private void jobDone(Job job, Outcome outcome) {
         jobRunning = false;
+        Exception error = outcome.error();
         if (job.backend() != null && job.backend() == backend && (job.state() != null || job.change() != null)) {
             if (error == null) {
                 installed = job.target();
+                if (job.state() != null) {
+                    installedQueueRules = outcome.queueRefusal() == null ? job.state().queueRules() : Set.of();
+                    if (outcome.queueRefusal() != null) {
+                        queueRefused(job.backend(), outcome.queueRefusal());
+                    }
+                }
                 needReconcile = false;
                 retryMillis = MIN_RETRY_MILLIS;
                 releaseVerdicts(job.version());
@@ -632,9 +733,50 @@ final class NetmapRuntime implements AutoCloseable {
                 return;
             }
         }
-        if ((backend != null && (needReconcile || !installed.equals(desired))) || dirty || !toRelease.isEmpty()) {
+        if ((backend != null && (needReconcile || !installed.equals(desired)
+                || !queueRules().equals(installedQueueRules))) || dirty || !toRelease.isEmpty()) {
             scheduleCommit();
         }
+    }
+
+    private void queueRefused(FirewallBackend b, Exception why) {
+        queueRefusedBy = b;
+        queueRefusedUntil = now() + QUEUE_RETRY_MILLIS;
+        if (queueRefusals++ == 0) {
+            LOG.error("netmap: firewall backend {} refused the queue rules, so the first packets of unbound hosts are"
+                    + " not held and new hosts are not bound from traffic (bindings already made still work);"
+                    + " trying again every {} s: {}", name(b), QUEUE_RETRY_MILLIS / 1000, why.getMessage());
+        } else {
+            LOG.warn("netmap: firewall backend {} still refuses the queue rules: {}", name(b), why.getMessage());
+        }
+        loop.schedule(this::scheduleCommit, QUEUE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The queue rules the backend should hold: one per SNAT rule subnet (empty subnet = every source), subnets
+     * inside another one left out, while the queue is open and the backend has not refused them lately.
+     */
+    private Set<QueueRule> queueRules() {
+        if (flowQueue == null || settings.queue().isEmpty()
+                || (queueRefusedBy == backend && now() < queueRefusedUntil)) {
+            return Set.of();
+        }
+        List<Cidr> subnets = new ArrayList<>();
+        for (NetmapRule rule : engine.rules()) {
+            if (rule.hook().snat()) {
+                subnets.add(rule.subnet().orElse(new Cidr(0, 0)));
+            }
+        }
+        subnets.sort(java.util.Comparator.comparingInt(Cidr::bits));
+        Set<QueueRule> rules = new LinkedHashSet<>();
+        List<Cidr> kept = new ArrayList<>();
+        for (Cidr c : subnets) {
+            if (kept.stream().noneMatch(k -> k.bits() <= c.bits() && k.contains(c.network()))) {
+                kept.add(c);
+                rules.add(new QueueRule(Ipv4.toAddress(c.network()), c.bits(), settings.queue().getAsInt()));
+            }
+        }
+        return Set.copyOf(rules);
     }
 
     // ------------------------------------------------------------------ service calls (any thread)
@@ -783,7 +925,10 @@ final class NetmapRuntime implements AutoCloseable {
         }
         stopConntrack();
         releaseVerdicts(Long.MAX_VALUE);
-        stopQueue();
+        // The queue closes only after our rules are released: closed first, it would make the kernel drop the
+        // new connections of unbound hosts until the release (the queue rule has no bypass).
+        FlowQueue queue = flowQueue;
+        flowQueue = null;
         if (commitTimer != null) {
             commitTimer.cancel(false);
         }
@@ -802,6 +947,9 @@ final class NetmapRuntime implements AutoCloseable {
                 }
             });
             release.forEach(NetmapRuntime::release);
+            if (queue != null) {
+                queue.close();
+            }
         });
         LOG.info("netmap: subnet mapper stopped; {} bindings saved{}", count,
                 store.map(s -> " to " + s.file()).orElse(" nowhere (no data area)"));

@@ -7,6 +7,7 @@ import natpmp.api.FirewallChange;
 import natpmp.api.FirewallException;
 import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 import java.util.HashSet;
@@ -21,11 +22,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FakeBackend implements FirewallBackend {
     /** One recorded call. */
     record Call(String verb, String owner, Set<HostBinding> bindings, Set<HostBinding> add, Set<HostBinding> remove,
-            Optional<Topology> topology) {
+            Optional<Topology> topology, Set<QueueRule> queueRules) {
+        Call(String verb, String owner, Set<HostBinding> bindings, Set<HostBinding> add, Set<HostBinding> remove,
+                Optional<Topology> topology) {
+            this(verb, owner, bindings, add, remove, topology, Set.of());
+        }
     }
 
     final BlockingQueue<Call> calls = new LinkedBlockingQueue<>();
     final AtomicInteger failures = new AtomicInteger();
+    /** Refuses every state with queue rules, as a kernel without the queue expression does. */
+    volatile boolean refuseQueueRules;
+    /** Every release, in order with other events a test records here too. */
+    final java.util.List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    private Set<QueueRule> queueRules = Set.of();
     private final Set<HostBinding> installed = new HashSet<>();
 
     Call next() throws InterruptedException {
@@ -40,6 +50,10 @@ final class FakeBackend implements FirewallBackend {
         return Set.copyOf(installed);
     }
 
+    synchronized Set<QueueRule> installedQueueRules() {
+        return queueRules;
+    }
+
     @Override
     public String name() {
         return "fake";
@@ -52,10 +66,16 @@ final class FakeBackend implements FirewallBackend {
                     Optional.of(desired.topology())));
             throw new FirewallException("injected failure");
         }
+        if (refuseQueueRules && !desired.queueRules().isEmpty()) {
+            calls.add(new Call("reconcile-refused", owner, desired.bindings(), Set.of(), Set.of(),
+                    Optional.of(desired.topology()), desired.queueRules()));
+            throw new FirewallException("the kernel refused the queue rule: it has no queue expression");
+        }
         installed.clear();
         installed.addAll(desired.bindings());
+        queueRules = desired.queueRules();
         calls.add(new Call("reconcile", owner, desired.bindings(), Set.of(), Set.of(),
-                Optional.of(desired.topology())));
+                Optional.of(desired.topology()), desired.queueRules()));
     }
 
     @Override
@@ -79,6 +99,8 @@ final class FakeBackend implements FirewallBackend {
     @Override
     public synchronized void release(String owner) {
         installed.clear();
+        queueRules = Set.of();
+        events.add("release");
         calls.add(new Call("release", owner, Set.of(), Set.of(), Set.of(), Optional.empty()));
     }
 

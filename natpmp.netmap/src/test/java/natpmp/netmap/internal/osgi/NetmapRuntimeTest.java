@@ -357,6 +357,181 @@ class NetmapRuntimeTest {
         assertThat(again.installedThen()).containsExactly(hb("192.168.0.1", "20.0.0.0")); // same address (D5)
     }
 
+    /** A queue the runtime opens itself (Params.queues), recording verdicts and its closing. */
+    private static final class OpenedQueue implements FlowQueue {
+        final BlockingQueue<Long> accepted = new LinkedBlockingQueue<>();
+        final FakeBackend backend;
+        final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        volatile Handler handler;
+
+        OpenedQueue(FakeBackend backend) {
+            this.backend = backend;
+        }
+
+        /** The runtime opens its queue on its loop: wait for that (bounded) before delivering packets. */
+        Handler handler() throws InterruptedException {
+            assertThat(started.await(10, TimeUnit.SECONDS)).as("queue started").isTrue();
+            return handler;
+        }
+
+        @Override
+        public void start(Handler h) {
+            handler = h;
+            started.countDown();
+        }
+
+        @Override
+        public void verdict(long packetId, Verdict verdict) {
+            if (verdict == Verdict.ACCEPT) {
+                accepted.add(packetId);
+            }
+        }
+
+        @Override
+        public void close() {
+            backend.events.add("queue closed");
+        }
+    }
+
+    private NetmapRuntime queuedRuntime(OpenedQueue queue, long batchMillis, boolean openFails) {
+        NetmapRuntime r = new NetmapRuntime(ManagerSettings.of(600, true, true, false, "wan0", false,
+                natpmp.netmap.internal.exec.ConntrackMonitor.DEFAULT_COMMAND, false, java.util.OptionalInt.of(4660)),
+                Optional.empty(), new NetmapRuntime.Params(mono::get, wall::get, batchMillis, 3_600_000, 60_000, n -> {
+                    if (openFails) {
+                        throw new IllegalStateException("cannot bind queue " + n + ": Operation not permitted");
+                    }
+                    return queue;
+                }, 0));
+        started.add(r);
+        return r;
+    }
+
+    private static natpmp.api.QueueRule q(String cidr) {
+        String[] p = cidr.split("/");
+        return new natpmp.api.QueueRule(a(p[0]), Integer.parseInt(p[1]), 4660);
+    }
+
+    private static FakeBackend.Call reconcileWith(FakeBackend backend, Set<natpmp.api.QueueRule> rules)
+            throws InterruptedException {
+        FakeBackend.Call c;
+        do {
+            c = backend.next();
+        } while (!(c.verb().equals("reconcile") && c.queueRules().equals(rules)));
+        return c;
+    }
+
+    @Test
+    void queueRulesFollowTheOpenQueueAndTheSnatRuleSubnets() throws Exception {
+        FakeBackend backend = new FakeBackend();
+        OpenedQueue queue = new OpenedQueue(backend);
+        NetmapRuntime r = queuedRuntime(queue, 0, false);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        // inside a's subnet: no queue rule of its own
+        r.ruleAdded("b", rule("b", 2, "192.168.0.128/25", "30.0.0.0/30"));
+        r.ruleAdded("c", RuleSettings.parse("c", 3, "10.1.0.0/16", "40.0.0.0/30", "snat", "", false, true, false));
+        // a DNAT-only rule holds no first packets
+        r.ruleAdded("d", RuleSettings.parse("d", 4, "10.2.0.0/16", "", "dnat", "", false, true, false));
+        r.backendBound(backend);
+        reconcileWith(backend, Set.of(q("192.168.0.0/24"), q("10.1.0.0/16")));
+
+        // a rule for every source replaces them all with one
+        r.ruleAdded("e", rule("e", 5, "", "50.0.0.0/30"));
+        reconcileWith(backend, Set.of(q("0.0.0.0/0")));
+        r.ruleRemoved("e");
+        reconcileWith(backend, Set.of(q("192.168.0.0/24"), q("10.1.0.0/16")));
+
+        // the first packet, delivered through the queue the runtime opened, is accepted once its binding is in
+        queue.handler().queued(41, Ipv4.parse("10.1.2.3"), Ipv4.parse("203.0.113.2"));
+        assertThat(queue.accepted.poll(10, TimeUnit.SECONDS)).isEqualTo(41);
+        assertThat(backend.installed()).contains(hb("10.1.2.3", "40.0.0.0"));
+    }
+
+    @Test
+    void aQueueThatCannotOpenMeansNoQueueRules() throws Exception {
+        FakeBackend backend = new FakeBackend();
+        NetmapRuntime r = queuedRuntime(new OpenedQueue(backend), 0, true);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.backendBound(backend);
+        r.snat(a("192.168.0.5"));
+        FakeBackend.Call c;
+        do {
+            c = backend.next();
+            assertThat(c.queueRules()).as("nobody reads the queue: no rule may send packets there").isEmpty();
+        } while (!backend.installed().contains(hb("192.168.0.5", "20.0.0.0")));
+    }
+
+    @Test
+    void aBackendRefusingQueueRulesStillGetsTheBindings() throws Exception {
+        FakeBackend backend = new FakeBackend();
+        backend.refuseQueueRules = true;
+        NetmapRuntime r = queuedRuntime(new OpenedQueue(backend), 0, false);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.snat(a("192.168.0.5"));
+        r.backendBound(backend);
+        FakeBackend.Call refused = backend.next();
+        assertThat(refused.verb()).isEqualTo("reconcile-refused");
+        assertThat(refused.queueRules()).containsExactly(q("192.168.0.0/24"));
+        FakeBackend.Call without = backend.next();
+        assertThat(without.verb()).isEqualTo("reconcile");
+        assertThat(without.queueRules()).isEmpty();
+        assertThat(without.bindings()).containsExactly(hb("192.168.0.5", "20.0.0.0"));
+        // later bindings go out as batches; the queue rules are not tried again before the retry time
+        r.snat(a("192.168.0.6"));
+        FakeBackend.Call next = backend.next();
+        assertThat(next.verb()).isEqualTo("apply");
+        assertThat(next.add()).containsExactly(hb("192.168.0.6", "20.0.0.1"));
+    }
+
+    @Test
+    void d4_aHeldPacketDoesNotWaitForTheBatchDelay() throws Exception {
+        FakeBackend backend = new FakeBackend();
+        OpenedQueue queue = new OpenedQueue(backend);
+        NetmapRuntime r = queuedRuntime(queue, 3_600_000, false); // batches would wait an hour
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.backendBound(backend);
+        // the first reconcile waits for the batch delay; the held packet starts it at once
+        queue.handler().queued(5, Ipv4.parse("192.168.0.9"), Ipv4.parse("203.0.113.2"));
+        assertThat(queue.accepted.poll(10, TimeUnit.SECONDS)).isEqualTo(5);
+        assertThat(backend.installed()).containsExactly(hb("192.168.0.9", "20.0.0.0"));
+        assertThat(backend.installedQueueRules()).containsExactly(q("192.168.0.0/24"));
+    }
+
+    @Test
+    void shutdownReleasesTheRulesBeforeTheQueueCloses() throws Exception {
+        FakeBackend backend = new FakeBackend();
+        NetmapRuntime r = queuedRuntime(new OpenedQueue(backend), 0, false);
+        r.ruleAdded("a", rule("a", 1, "192.168.0.0/24", "20.0.0.0/30"));
+        r.backendBound(backend);
+        reconcileWith(backend, Set.of(q("192.168.0.0/24")));
+        r.close();
+        // closed first, the queue would make the kernel drop new flows of unbound hosts until the release
+        assertThat(backend.events).containsExactly("release", "queue closed");
+    }
+
+    @Test
+    void d8_turningDnatOfExpiredBindingsBackOnReinstallsThem() throws Exception {
+        NetmapRuntime r = new NetmapRuntime(ManagerSettings.of(600, true, false, false, "wan0"), Optional.empty(),
+                new NetmapRuntime.Params(mono::get, wall::get, 0, 3_600_000, 60_000));
+        started.add(r);
+        r.ruleAdded("a", RuleSettings.parse("a", 1, "192.168.0.0/24", "20.0.0.0/30", "both", "10", false, true,
+                false));
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        r.snat(a("192.168.0.1"));
+        mono.addAndGet(11_000);
+        r.sweepNow();
+        FakeBackend.Call c;
+        do {
+            c = backend.next();
+        } while (!c.remove().contains(hb("192.168.0.1", "20.0.0.0")));
+        assertThat(r.dnat(a("20.0.0.0"))).isEmpty();
+
+        r.reconfigure(ManagerSettings.of(600, true, true, false, "wan0"));
+        assertThat(backend.next().add()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
+        assertThat(r.dnat(a("20.0.0.0"))).as("D8: the expired binding receives inbound connections again")
+                .contains(a("192.168.0.1"));
+    }
+
     @Test
     void d6_conntrackNewEventsRefreshBoundHostsOnly() {
         NetmapRuntime r = runtime(Optional.empty());

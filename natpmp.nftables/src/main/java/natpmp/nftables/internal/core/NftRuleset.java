@@ -16,6 +16,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 /**
@@ -36,10 +37,23 @@ public final class NftRuleset {
     /**
      * The part of a rule the checks need.
      *
-     * @param jump    the target of a rule that is only a jump, else null
-     * @param iifname the interface of a leading {@code iifname} match, else null
+     * @param jump     the target of a rule that is only a jump, else null
+     * @param iifname  the interface of a leading {@code iifname} match, else null
+     * @param queueNum the queue number of a {@code queue} statement, else -1
+     * @param saddr    the network of an {@code ip saddr == ...} match in CIDR notation ({@code /32} for an
+     *                 address), else null
+     * @param notIn    the set of an {@code ip saddr != @set} match, without the {@code @}, else null
      */
-    public record Rule(String jump, String iifname) {
+    public record Rule(String jump, String iifname, int queueNum, String saddr, String notIn) {
+        /**
+         * A rule without queue parts.
+         *
+         * @param jump    the target of a rule that is only a jump, else null
+         * @param iifname the interface of a leading {@code iifname} match, else null
+         */
+        public Rule(String jump, String iifname) {
+            this(jump, iifname, -1, null, null);
+        }
     }
 
     private final boolean table;
@@ -178,6 +192,7 @@ public final class NftRuleset {
         base(problems, NftScript.PREROUTING, "nat", "prerouting");
         base(problems, NftScript.POSTROUTING, "nat", "postrouting");
         base(problems, NftScript.FORWARD, "filter", "forward");
+        base(problems, NftScript.FIRSTPACKET, "filter", "postrouting");
         for (OwnerNames n : owners) {
             for (String c : n.chains()) {
                 if (!chains.containsKey(c)) {
@@ -214,7 +229,8 @@ public final class NftRuleset {
         jumps(problems, NftScript.PREROUTING, n.pre());
         jumps(problems, NftScript.POSTROUTING, n.post());
         jumps(problems, NftScript.FORWARD, n.fwd());
-        NftScript.rules(n, expected.topology()).forEach((chain, want) -> {
+        jumps(problems, NftScript.FIRSTPACKET, n.queue());
+        NftScript.rules(n, expected.topology(), expected.queueRules()).forEach((chain, want) -> {
             int have = rules(chain).size();
             if (have != want.size()) {
                 problems.add("chain " + chain + " has " + have + " of " + want.size() + " rules");
@@ -255,8 +271,9 @@ public final class NftRuleset {
     }
 
     /**
-     * Reads back an owner's forwards and bindings. An entry counts only if the owner's chains are in place
-     * (jumped to, with their rules) and every element it needs is there.
+     * Reads back an owner's forwards, bindings and queue rules. An entry counts only if the owner's chains are in
+     * place (jumped to, with their rules) and every element it needs is there; a queue rule only if it skips the
+     * owner's bound sources.
      *
      * @param n        the owner's names
      * @param topology the topology of the owner's last reconcile; if empty, the interface is read from the rules
@@ -304,7 +321,26 @@ public final class NftRuleset {
                 bindings.add(new HostBinding(in.get(), ext.get()));
             }
         }
-        return new FirewallState(t, forwards, bindings);
+        Set<QueueRule> queueRules = new HashSet<>();
+        for (Rule r : rules(n.queue())) {
+            if (r.queueNum() >= 0 && n.bindHosts().equals(r.notIn())) {
+                queueRule(r.saddr() == null ? "0.0.0.0/0" : r.saddr(), r.queueNum()).ifPresent(queueRules::add);
+            }
+        }
+        return new FirewallState(t, forwards, bindings, queueRules);
+    }
+
+    private static Optional<QueueRule> queueRule(String cidr, int number) {
+        String[] p = cidr.split("/");
+        Optional<Inet4Address> network = ipv4(p[0]);
+        if (network.isEmpty() || p.length != 2 || number > QueueRule.MAX_QUEUE_NUMBER) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new QueueRule(network.get(), Integer.parseInt(p[1]), number));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // not a rule we wrote
+        }
     }
 
     private boolean jumpsOnce(OwnerNames n) {
@@ -312,6 +348,7 @@ public final class NftRuleset {
         jumps(problems, NftScript.PREROUTING, n.pre());
         jumps(problems, NftScript.POSTROUTING, n.post());
         jumps(problems, NftScript.FORWARD, n.fwd());
+        jumps(problems, NftScript.FIRSTPACKET, n.queue());
         return problems.isEmpty();
     }
 
@@ -339,7 +376,43 @@ public final class NftRuleset {
                 && "iifname".equals(meta.get("key")) && m.get("right") instanceof String right) {
             iifname = right;
         }
-        return new Rule(jump, iifname);
+        int queueNum = -1;
+        String saddr = null;
+        String notIn = null;
+        for (Object e : expr) {
+            if (!(e instanceof Map<?, ?> statement)) {
+                continue;
+            }
+            if (statement.get("queue") instanceof Map<?, ?> q) {
+                // "num" is a number; a missing one is queue 0 (nft's default)
+                queueNum = q.get("num") instanceof Long num ? num.intValue() : q.containsKey("num") ? -1 : 0;
+            } else if (statement.get("match") instanceof Map<?, ?> m && isSaddr(m.get("left"))) {
+                Object right = m.get("right");
+                if ("==".equals(m.get("op"))) {
+                    saddr = cidr(right);
+                } else if ("!=".equals(m.get("op")) && right instanceof String set && set.startsWith("@")) {
+                    notIn = set.substring(1);
+                }
+            }
+        }
+        return new Rule(jump, iifname, queueNum, saddr, notIn);
+    }
+
+    private static boolean isSaddr(Object left) {
+        return left instanceof Map<?, ?> l && l.get("payload") instanceof Map<?, ?> p && "ip".equals(p.get("protocol"))
+                && "saddr".equals(p.get("field"));
+    }
+
+    /** {@code "10.0.0.7"} or {@code {"prefix": {"addr": "10.0.0.0", "len": 8}}} as CIDR; anything else null. */
+    private static String cidr(Object right) {
+        if (right instanceof String address && ipv4(address).isPresent()) {
+            return address + "/32";
+        }
+        if (right instanceof Map<?, ?> r && r.get("prefix") instanceof Map<?, ?> p && p.get("addr") instanceof String a
+                && p.get("len") instanceof Long len) {
+            return a + "/" + len;
+        }
+        return null;
     }
 
     private static Set<String> elements(Map<?, ?> body) {

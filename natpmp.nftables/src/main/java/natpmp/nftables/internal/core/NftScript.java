@@ -17,17 +17,18 @@ import natpmp.api.FirewallState;
 import natpmp.api.HostBinding;
 import natpmp.api.LanNetwork;
 import natpmp.api.PortForward;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 /**
  * Renders {@code nft -f -} transactions for the one {@code ip} table the backend owns. Pure: no processes,
  * no clock. Every script is applied by the kernel as one atomic transaction.
  *
- * <p>Layout: three base chains ({@code prerouting} nat/dstnat, {@code postrouting} nat/srcnat,
- * {@code forward} filter/filter) that only jump to each owner's regular chains; each owner's chains hold a
- * fixed handful of rules that look mappings up in the owner's maps and sets, so the rule count never grows
- * with the number of mappings. For owner O with external interface X, external address A (optional) and
- * LAN networks L:
+ * <p>Layout: four base chains ({@code prerouting} nat/dstnat, {@code postrouting} nat/srcnat,
+ * {@code forward} filter/filter, {@code firstpacket} filter at postrouting/mangle) that only jump to each owner's
+ * regular chains; each owner's chains hold a fixed handful of rules that look mappings up in the owner's maps and
+ * sets, so the rule count never grows with the number of mappings. For owner O with external interface X,
+ * external address A (optional), LAN networks L and queue rules (network S, queue number Q):
  * <pre>
  * pre_O   iifname X dnat ip to ip daddr map @bindin_O                               1:1 bindings first
  * pre_O   iifname X dnat ip to meta l4proto . th dport map @dnat_O                  inbound forwards
@@ -37,8 +38,16 @@ import natpmp.api.Topology;
  * post_O  oifname X meta l4proto { tcp, udp } masquerade to : ip saddr . meta l4proto . th sport map @sport_O  N27
  * fwd_O   ct status dnat ip daddr @bindhosts_O accept
  * fwd_O   ct status dnat ip daddr . meta l4proto . th dport @targets_O accept
+ * queue_O ct state new oifname X ip saddr S ip saddr != @bindhosts_O queue num Q    per queue rule
  * </pre>
  * N27 uses masquerade with a port map, so it works without knowing the external address.
+ *
+ * <p>The queue rules sit at postrouting with priority mangle: after every forward-hook decision (so a queued
+ * packet was allowed by the operator's rules) and before source NAT (so the accepted packet meets the
+ * {@code bindout_O} element added while it waited). A bound source is skipped by one set lookup, the same
+ * {@code bindhosts_O} set that batches update together with the binding maps, in one transaction. No
+ * {@code bypass}: while nobody reads the queue its packets are dropped, so a private source never leaks. The
+ * kernel needs the nft queue expression ({@code CONFIG_NFT_QUEUE}, module {@code nft_queue}).
  */
 public final class NftScript {
     /** The nat base chain at prerouting. */
@@ -47,6 +56,8 @@ public final class NftScript {
     public static final String POSTROUTING = "postrouting";
     /** The filter base chain at forward. */
     public static final String FORWARD = "forward";
+    /** The filter base chain at postrouting (priority mangle) holding the owners' queue rules. */
+    public static final String FIRSTPACKET = "firstpacket";
 
     /** Elements per {@code add element} line: keeps lines readable in large transactions. */
     private static final int CHUNK = 1000;
@@ -119,7 +130,8 @@ public final class NftScript {
                     line(b, "flush " + keyword(c) + " ip " + table + " " + c.name());
                 }
             }
-            for (Map.Entry<String, List<String>> chain : rules(n, s.state().topology()).entrySet()) {
+            for (Map.Entry<String, List<String>> chain : rules(n, s.state().topology(), s.state().queueRules())
+                    .entrySet()) {
                 for (String rule : chain.getValue()) {
                     line(b, "add rule ip " + table + " " + chain.getKey() + " " + rule);
                 }
@@ -223,26 +235,44 @@ public final class NftScript {
         // base chain of a hook), but it does end our own evaluation for DNATed flows of our mappings.
         line(b, "add chain ip " + table + " " + FORWARD
                 + " { type filter hook forward priority filter; policy accept; }");
+        // After every forward-hook decision and before source NAT: see the class comment.
+        line(b, "add chain ip " + table + " " + FIRSTPACKET
+                + " { type filter hook postrouting priority mangle; policy accept; }");
         if (!fresh) {
             line(b, "flush chain ip " + table + " " + PREROUTING);
             line(b, "flush chain ip " + table + " " + POSTROUTING);
             line(b, "flush chain ip " + table + " " + FORWARD);
+            line(b, "flush chain ip " + table + " " + FIRSTPACKET);
         }
         for (OwnerNames n : all) {
             line(b, "add rule ip " + table + " " + PREROUTING + " jump " + n.pre());
             line(b, "add rule ip " + table + " " + POSTROUTING + " jump " + n.post());
             line(b, "add rule ip " + table + " " + FORWARD + " jump " + n.fwd());
+            line(b, "add rule ip " + table + " " + FIRSTPACKET + " jump " + n.queue());
         }
+    }
+
+    /**
+     * The rules of an owner without queue rules; see {@link #rules(OwnerNames, Topology, Collection)}.
+     *
+     * @param n        the owner's names
+     * @param topology the owner's topology
+     * @return chain name to rule texts, in chain order pre, post, fwd, queue
+     */
+    public static Map<String, List<String>> rules(OwnerNames n, Topology topology) {
+        return rules(n, topology, List.of());
     }
 
     /**
      * The rules of an owner's chains, in order (see the class comment).
      *
-     * @param n        the owner's names
-     * @param topology the owner's topology
-     * @return chain name to rule texts, in chain order pre, post, fwd
+     * @param n          the owner's names
+     * @param topology   the owner's topology
+     * @param queueRules the owner's queue rules
+     * @return chain name to rule texts, in chain order pre, post, fwd, queue
      */
-    public static Map<String, List<String>> rules(OwnerNames n, Topology topology) {
+    public static Map<String, List<String>> rules(OwnerNames n, Topology topology,
+            Collection<QueueRule> queueRules) {
         String x = quote(topology.externalInterface());
         Map<String, List<String>> rules = new LinkedHashMap<>();
         List<String> pre = new ArrayList<>();
@@ -270,10 +300,24 @@ public final class NftScript {
                 + n.sport());
         fwd.add("ct status dnat ip daddr @" + n.bindHosts() + " accept");
         fwd.add("ct status dnat ip daddr . meta l4proto . th dport @" + n.targets() + " accept");
+        List<QueueRule> ordered = new ArrayList<>(queueRules);
+        ordered.sort(Order.QUEUE_RULES);
+        List<String> queue = new ArrayList<>();
+        for (QueueRule q : ordered) {
+            queue.add(queueRule(n, x, q));
+        }
         rules.put(n.pre(), pre);
         rules.put(n.post(), post);
         rules.put(n.fwd(), fwd);
+        rules.put(n.queue(), queue);
         return rules;
+    }
+
+    /** New flows only, leaving through X, from S, not bound: cheapest test first. */
+    private static String queueRule(OwnerNames n, String quotedInterface, QueueRule q) {
+        String source = q.prefixLength() == 0 ? "" : "ip saddr " + q.cidr().replace("/32", "") + " ";
+        return "ct state new oifname " + quotedInterface + " " + source + "ip saddr != @" + n.bindHosts()
+                + " queue num " + q.queueNumber();
     }
 
     /**

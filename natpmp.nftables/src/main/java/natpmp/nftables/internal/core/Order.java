@@ -5,6 +5,7 @@ import java.net.Inet4Address;
 import java.util.Comparator;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
+import natpmp.api.QueueRule;
 
 /** Stable orders for rendering, so scripts are reproducible and golden files exact. */
 final class Order {
@@ -15,6 +16,10 @@ final class Order {
 
     static final Comparator<HostBinding> BINDINGS = Comparator.<HostBinding>comparingLong(
             b -> bits(b.internalAddress())).thenComparingLong(b -> bits(b.externalAddress()));
+
+    /** Most specific source first, so of two overlapping rules the narrower one decides. */
+    static final Comparator<QueueRule> QUEUE_RULES = Comparator.comparingInt(QueueRule::prefixLength).reversed()
+            .thenComparingLong(q -> bits(q.network())).thenComparingInt(QueueRule::queueNumber);
 
     private Order() {
     }

@@ -44,9 +44,14 @@ public record OwnerNames(String owner) {
         return "fwd_" + owner;
     }
 
+    /** @return the filter chain jumped to from {@code firstpacket} (postrouting, priority mangle): queue rules */
+    public String queue() {
+        return "queue_" + owner;
+    }
+
     /** @return the chains in the order they are declared */
     public List<String> chains() {
-        return List.of(pre(), post(), fwd());
+        return List.of(pre(), post(), fwd(), queue());
     }
 
     /** @return map {@code protocol . external port : internal address . internal port} (inbound and hairpin DNAT) */
@@ -74,7 +79,7 @@ public record OwnerNames(String owner) {
         return "bindout_" + owner;
     }
 
-    /** @return set of the bound internal addresses (forward accept) */
+    /** @return set of the bound internal addresses (forward accept; sources the queue rules skip) */
     public String bindHosts() {
         return "bindhosts_" + owner;
     }

@@ -23,6 +23,7 @@ import natpmp.api.FirewallState;
 import natpmp.api.Health;
 import natpmp.api.HostBinding;
 import natpmp.api.PortForward;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 import natpmp.exec.ProcessRunner;
 import natpmp.nftables.internal.core.Claims;
@@ -246,11 +247,15 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             boolean fresh = owners.isEmpty();
             Set<String> all = new HashSet<>(owners.keySet());
             all.add(owner);
-            nft(NftScript.replace(settings.table(), fresh, List.of(new NftScript.Section(names, desired)), all));
+            try {
+                nft(NftScript.replace(settings.table(), fresh, List.of(new NftScript.Section(names, desired)), all));
+            } catch (FirewallException e) {
+                throw desired.queueRules().isEmpty() ? e : explainQueue(e);
+            }
             owners.put(owner, new OwnerState(names, desired));
             succeeded();
-            LOG.info("nftables: owner {} reconciled to {} forwards and {} bindings", owner, desired.forwards().size(),
-                    desired.bindings().size());
+            LOG.info("nftables: owner {} reconciled to {} forwards, {} bindings and {} queue rules", owner,
+                    desired.forwards().size(), desired.bindings().size(), desired.queueRules().size());
         } catch (FirewallException e) {
             failed(e, false);
             throw e;
@@ -297,6 +302,19 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A kernel built without the nft queue expression refuses the whole transaction with ENOENT at the
+     * {@code queue} statement; say so plainly (the consumer may then do without queue rules).
+     */
+    private static FirewallException explainQueue(FirewallException e) {
+        String text = e.getMessage() + " " + e.stderr();
+        if (!text.contains("No such file or directory") || !text.contains("queue")) {
+            return e;
+        }
+        return new FirewallException("the kernel refused the queue rule: it has no nft queue expression"
+                + " (CONFIG_NFT_QUEUE, module nft_queue)", e.command(), e.exitStatus(), e.stderr(), e);
     }
 
     /**
@@ -605,6 +623,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         final Topology topology;
         final Set<PortForward> forwards;
         final Set<HostBinding> bindings;
+        final Set<QueueRule> queueRules;
         final Claims claims;
 
         OwnerState(OwnerNames names, FirewallState state) {
@@ -612,6 +631,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             this.topology = state.topology();
             this.forwards = new HashSet<>(state.forwards());
             this.bindings = new HashSet<>(state.bindings());
+            this.queueRules = Set.copyOf(state.queueRules());
             this.claims = Claims.of(state);
         }
 
@@ -620,11 +640,11 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             Set<PortForward> f = new HashSet<>(forwards);
             Set<HostBinding> b = new HashSet<>(bindings);
             delta.applyTo(f, b);
-            return new FirewallState(topology, f, b);
+            return new FirewallState(topology, f, b, queueRules);
         }
 
         FirewallState snapshot() {
-            return new FirewallState(topology, forwards, bindings);
+            return new FirewallState(topology, forwards, bindings, queueRules);
         }
     }
 }

@@ -13,6 +13,7 @@ import natpmp.api.HostBinding;
 import natpmp.api.LanNetwork;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 
 /** The lab of DESIGN.md: LAN 192.168.50.0/24, WAN 203.0.113.0/24, binding pool 198.18.0.0/15. */
@@ -42,6 +43,22 @@ public final class Fixtures {
     public static final OwnerNames NATPMP = OwnerNames.of("natpmp");
     /** The owner names of the subnet mapper. */
     public static final OwnerNames NETMAP = OwnerNames.of("netmap");
+    /** A second 1:1 binding. */
+    public static final HostBinding SECOND = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
+    /** The subnet mapper's first-packet rule for the LAN. */
+    public static final QueueRule QUEUE_LAN = new QueueRule(ip("192.168.50.0"), 24, 4660);
+    /** A more specific first-packet rule with its own queue. */
+    public static final QueueRule QUEUE_NARROW = new QueueRule(ip("192.168.50.32"), 28, 4661);
+    /** A first-packet rule for one host (nft prints a /32 as the bare address). */
+    public static final QueueRule QUEUE_HOST = new QueueRule(ip("10.0.0.7"), 32, 0);
+
+    /**
+     * @param topology where the networks are
+     * @return the subnet mapper's state: two bindings and three queue rules
+     */
+    public static FirewallState netmapWithQueue(Topology topology) {
+        return new FirewallState(topology, Set.of(), Set.of(HOST, SECOND), Set.of(QUEUE_LAN, QUEUE_NARROW, QUEUE_HOST));
+    }
 
     private Fixtures() {
     }

@@ -108,7 +108,8 @@ class NftRulesetTest {
     void chainsListing() {
         assertThat(read("list-chains.json").checkChains(List.of(NATPMP, NETMAP))).isEmpty();
         assertThat(read("list-chains.json").checkChains(List.of(OwnerNames.of("gone"))))
-                .hasValue("chain pre_gone is missing; chain post_gone is missing; chain fwd_gone is missing");
+                .hasValue("chain pre_gone is missing; chain post_gone is missing; chain fwd_gone is missing;"
+                        + " chain queue_gone is missing");
         assertThat(read("list-chains-empty.json").hasTable()).isFalse();
         assertThat(read("list-chains-empty.json").checkChains(List.of(NATPMP))).hasValue("table is missing");
         assertThat(NftRuleset.absent().installed(NATPMP, Optional.of(WITH_ADDRESS)))
@@ -133,6 +134,26 @@ class NftRulesetTest {
         assertThat(r.elements("targets_natpmp")).containsExactly("192.168.50.10 . tcp . 80");
         assertThat(r.elements("dnat_natpmp")).isEmpty();
         assertThat(r.elements("bindhosts_natpmp")).isEmpty();
+    }
+
+    /**
+     * list-queue-rules.json: nft 1.0.6 output after reconcile-queue.nft with each {@code queue num N} replaced by
+     * {@code accept} (the kernel of the capture lacks the nft queue expression), then each rule's
+     * {@code {"accept": null}} replaced by {@code {"queue": {"num": N}}}, the shape libnftables-json(5) gives.
+     */
+    @Test
+    @DisplayName("queue rules read back with their source and number, only with the bound-source lookup; the check"
+            + " counts them")
+    void queueRulesReadBack() {
+        NftRuleset r = read("list-queue-rules.json");
+        FirewallState netmap = Fixtures.netmapWithQueue(WITH_ADDRESS);
+        assertThat(r.installed(NETMAP, Optional.of(WITH_ADDRESS))).isEqualTo(netmap);
+        assertThat(r.check(NETMAP, netmap)).isEmpty();
+        FirewallState fewer = new FirewallState(WITH_ADDRESS, Set.of(), netmap.bindings(), Set.of(Fixtures.QUEUE_LAN));
+        assertThat(r.check(NETMAP, fewer)).hasValue("chain queue_netmap has 3 of 1 rules");
+        String withoutLookup = Golden.read("list-queue-rules.json").replace("\"@bindhosts_netmap\"", "\"@other\"");
+        assertThat(NftRuleset.parse(withoutLookup, "natpmp").installed(NETMAP, Optional.of(WITH_ADDRESS)).queueRules())
+                .as("a queue rule that would queue bound hosts is not ours").isEmpty();
     }
 
     @Test

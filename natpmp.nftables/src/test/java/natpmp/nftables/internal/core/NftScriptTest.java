@@ -24,6 +24,7 @@ import natpmp.api.HostBinding;
 import natpmp.api.LanNetwork;
 import natpmp.api.PortForward;
 import natpmp.api.Protocol;
+import natpmp.api.QueueRule;
 import natpmp.api.Topology;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -78,7 +79,43 @@ class NftScriptTest {
                 Set.of("natpmp")).lines().filter(l -> l.startsWith("add rule")).count();
         long largeRules = NftScript.replace(TABLE, true, List.of(new NftScript.Section(NATPMP, large)),
                 Set.of("natpmp")).lines().filter(l -> l.startsWith("add rule")).count();
-        assertThat(largeRules).isEqualTo(smallRules).isEqualTo(3 + 3 + 2 + 3);
+        assertThat(largeRules).isEqualTo(smallRules).isEqualTo(3 + 3 + 2 + 4);
+    }
+
+    @Test
+    @DisplayName("queue rules: one rule each, most specific first, skipping the bound sources by set lookup,"
+            + " without bypass (fail closed); jumped to from the postrouting/mangle base chain")
+    void queueRules() {
+        String script = NftScript.replace(TABLE, false,
+                List.of(new NftScript.Section(NETMAP, Fixtures.netmapWithQueue(WITH_ADDRESS))),
+                Set.of("natpmp", "netmap"));
+        Golden.assertMatches("reconcile-queue.nft", script);
+        assertThat(script).doesNotContain("bypass").contains(
+                "add chain ip natpmp firstpacket { type filter hook postrouting priority mangle; policy accept; }\n")
+                .contains("add rule ip natpmp firstpacket jump queue_netmap\n");
+        assertThat(script.lines().filter(l -> l.startsWith("add rule ip natpmp queue_netmap ")).toList()).containsExactly(
+                "add rule ip natpmp queue_netmap ct state new oifname \"wan0\" ip saddr 10.0.0.7"
+                        + " ip saddr != @bindhosts_netmap queue num 0",
+                "add rule ip natpmp queue_netmap ct state new oifname \"wan0\" ip saddr 192.168.50.32/28"
+                        + " ip saddr != @bindhosts_netmap queue num 4661",
+                "add rule ip natpmp queue_netmap ct state new oifname \"wan0\" ip saddr 192.168.50.0/24"
+                        + " ip saddr != @bindhosts_netmap queue num 4660");
+        String any = NftScript.replace(TABLE, true, List.of(new NftScript.Section(NETMAP, new FirewallState(WITH_ADDRESS,
+                Set.of(), Set.of(), Set.of(new QueueRule(ip("0.0.0.0"), 0, 9))))), Set.of("netmap"));
+        assertThat(any).contains("add rule ip natpmp queue_netmap ct state new oifname \"wan0\""
+                + " ip saddr != @bindhosts_netmap queue num 9\n");
+    }
+
+    @Test
+    @DisplayName("a batch of a queued owner changes the bound-source set in the same transaction as the maps")
+    void changeUpdatesTheBoundSourcesWithTheMaps() {
+        HostBinding third = new HostBinding(ip("192.168.50.22"), ip("198.18.0.7"));
+        Delta delta = Delta.of(Set.of(), Set.of(HOST, Fixtures.SECOND),
+                new FirewallChange(Set.of(), Set.of(), Set.of(third), Set.of(Fixtures.SECOND)));
+        String script = NftScript.change(TABLE, NETMAP, delta);
+        assertThat(script).contains("delete element ip natpmp bindhosts_netmap { 192.168.50.21 }\n")
+                .contains("add element ip natpmp bindhosts_netmap { 192.168.50.22 }\n")
+                .contains("add element ip natpmp bindout_netmap { 192.168.50.22 : 198.18.0.7 }\n");
     }
 
     @Test

@@ -40,7 +40,7 @@ class NftSettingsTest {
     @Test
     void ownerNamesAreValidNftIdentifiersEvenWithALeadingDigit() {
         OwnerNames n = OwnerNames.of("4g");
-        assertThat(n.chains()).containsExactly("pre_4g", "post_4g", "fwd_4g");
+        assertThat(n.chains()).containsExactly("pre_4g", "post_4g", "fwd_4g", "queue_4g");
         assertThat(n.dnat()).isEqualTo("dnat_4g");
         assertThatThrownBy(() -> OwnerNames.of("NatPmp")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> OwnerNames.of("abcdefghijklm")).isInstanceOf(IllegalArgumentException.class);

@@ -143,6 +143,8 @@ class NftablesFirewallTest {
         assertThat(firewall.installed("natpmp").forwards()).isEmpty();
         runner.expect(Golden.read("list-two-owners.json"), LIST_TABLE.toArray(String[]::new));
         assertThat(firewall.installed("netmap").bindings()).containsExactly(HOST);
+        runner.expect(Golden.read("list-queue-rules.json"), LIST_TABLE.toArray(String[]::new));
+        assertThat(firewall.installed("netmap").queueRules()).hasSize(3);
     }
 
     @Test

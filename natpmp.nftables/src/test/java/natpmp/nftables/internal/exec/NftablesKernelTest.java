@@ -191,6 +191,43 @@ class NftablesKernelTest {
                 (t4 - t3) / 1_000_000);
     }
 
+    /**
+     * Queue rules need the kernel's nft queue expression (CONFIG_NFT_QUEUE). Where it exists the state round-trips
+     * and a batch moves the bound sources with the maps; where it does not, the transaction is refused as a whole,
+     * the reason is named, nothing of it is installed, and the same owner without queue rules still works. The
+     * end-to-end tier requires the expression; this tier checks whichever behaviour the kernel calls for.
+     */
+    @Test
+    @DisplayName("queue rules: installed and read back with the kernel's queue expression, else refused with the reason")
+    void queueRulesInstalledOrRefusedWithTheReason() throws Exception {
+        FirewallState queued = Fixtures.netmapWithQueue(WITH_ADDRESS);
+        FirewallException refused = null;
+        try {
+            firewall.reconcile("netmap", queued);
+        } catch (FirewallException e) {
+            refused = e;
+        }
+        if (refused == null) {
+            System.out.println("nftables kernel tier: the kernel has the nft queue expression");
+            assertThat(firewall.installed("netmap")).isEqualTo(queued);
+            HostBinding third = new HostBinding(ip("192.168.50.22"), ip("198.18.0.7"));
+            firewall.apply("netmap", new FirewallChange(Set.of(), Set.of(), Set.of(third), Set.of(HOST)));
+            assertThat(firewall.installed("netmap")).isEqualTo(new FirewallState(WITH_ADDRESS, Set.of(),
+                    Set.of(Fixtures.SECOND, third), queued.queueRules()));
+            assertThat(nft("list", "chain", "ip", "natpmp", "queue_netmap"))
+                    .contains("ip saddr 192.168.50.0/24 ip saddr != @bindhosts_netmap queue num 4660");
+        } else {
+            System.out.println("nftables kernel tier: the kernel lacks the nft queue expression: " + refused.getMessage());
+            assertThat(refused.getMessage()).contains("no nft queue expression (CONFIG_NFT_QUEUE");
+            assertThat(firewall.installed("netmap").bindings()).as("the refused transaction left nothing").isEmpty();
+            FirewallState plain = new FirewallState(WITH_ADDRESS, Set.of(), queued.bindings());
+            firewall.reconcile("netmap", plain);
+            assertThat(firewall.installed("netmap")).isEqualTo(plain);
+        }
+        assertThat(nft("list", "chain", "ip", "natpmp", "firstpacket")).contains("type filter hook postrouting"
+                + " priority mangle").contains("jump queue_netmap");
+    }
+
     @Test
     @DisplayName("a failing nft in the namespace: FirewallException with stderr, FAILED, then OK after a success")
     void realFailureAndRecovery() throws Exception {
