@@ -85,6 +85,11 @@ final class NetmapRuntime implements AutoCloseable {
     private static final long MIN_RETRY_MILLIS = 1000;
     private static final long MAX_RETRY_MILLIS = 60_000;
     private static final long CALL_TIMEOUT_SECONDS = 10;
+    /**
+     * How long the decision of a queued first packet waits for the conntrack NEW event of its connection, which
+     * must not count as a second hit (the kernel target runs once per connection, D6).
+     */
+    static final long QUEUED_FLOW_MEMORY_MILLIS = 10_000;
     /** How long a backend that refused the queue rules is served without them before they are tried again. */
     static final long QUEUE_RETRY_MILLIS = 300_000;
 
@@ -154,6 +159,10 @@ final class NetmapRuntime implements AutoCloseable {
     private FirewallBackend queueRefusedBy;
     private long queueRefusedUntil;
     private int queueRefusals;
+    /** Source and destination of connections the queue decided, whose NEW event is still to come, with counts. */
+    private final Map<Long, Integer> queuedFlows = new java.util.HashMap<>();
+    /** The same keys in decision order with their time, to forget events that never come (dropped packets). */
+    private final ArrayDeque<long[]> queuedFlowTimes = new ArrayDeque<>();
 
     /** A queued packet waiting for the firewall job that installs its binding. */
     private record Waiting(FlowQueue queue, long packetId, long version) {
@@ -357,7 +366,11 @@ final class NetmapRuntime implements AutoCloseable {
         onLoop(() -> {
             long now = now();
             boolean bind = settings.conntrackBind();
+            forgetOldQueuedFlows(now);
             for (ConntrackEvent e : events) {
+                if (consumeQueuedFlow(e.origSrc(), e.origDst())) {
+                    continue; // its first packet was decided (and counted) when the queue held it
+                }
                 if (bind || engine.isBound(e.origSrc())) {
                     ensureInstalled(e.origSrc(), engine.snat(e.origSrc(), now));
                 }
@@ -377,14 +390,19 @@ final class NetmapRuntime implements AutoCloseable {
      * @param queue       the queue holding the packet
      * @param packetId    the packet
      * @param source      its source
+     * @param destination its destination
      */
-    void queued(FlowQueue queue, long packetId, int source) {
+    void queued(FlowQueue queue, long packetId, int source, int destination) {
         Runnable decide = () -> {
             if (closed) {
                 queue.verdict(packetId, FlowQueue.Verdict.ACCEPT);
                 return;
             }
-            long result = engine.snat(source, now());
+            long now = now();
+            long result = engine.snat(source, now);
+            if (result != NetmapAllocator.NO_TRANSLATION) {
+                rememberQueuedFlow(source, destination, now);
+            }
             ensureInstalled(source, result);
             if (result == NetmapAllocator.NO_TRANSLATION || backend == null
                     || installed.contains(new HostBinding(Ipv4.toAddress(source), Ipv4.toAddress((int) result)))) {
@@ -400,6 +418,38 @@ final class NetmapRuntime implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             // stopped: let the packet go on (our rules are being released) rather than hold it until the timeout
             queue.verdict(packetId, FlowQueue.Verdict.ACCEPT);
+        }
+    }
+
+    private static long flowKey(int source, int destination) {
+        return ((long) source << 32) | (destination & 0xffffffffL);
+    }
+
+    private void rememberQueuedFlow(int source, int destination, long now) {
+        forgetOldQueuedFlows(now);
+        long key = flowKey(source, destination);
+        queuedFlows.merge(key, 1, Integer::sum);
+        queuedFlowTimes.addLast(new long[] {key, now});
+    }
+
+    private boolean consumeQueuedFlow(int source, int destination) {
+        long key = flowKey(source, destination);
+        Integer n = queuedFlows.get(key);
+        if (n == null) {
+            return false;
+        }
+        if (n == 1) {
+            queuedFlows.remove(key);
+        } else {
+            queuedFlows.put(key, n - 1);
+        }
+        return true;
+    }
+
+    private void forgetOldQueuedFlows(long now) {
+        while (!queuedFlowTimes.isEmpty() && queuedFlowTimes.peekFirst()[1] + QUEUED_FLOW_MEMORY_MILLIS < now) {
+            long key = queuedFlowTimes.pollFirst()[0];
+            queuedFlows.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
         }
     }
 
@@ -480,7 +530,7 @@ final class NetmapRuntime implements AutoCloseable {
         }
         try {
             FlowQueue q = params.queues().apply(s.queue().getAsInt());
-            q.start((packetId, source, destination) -> queued(q, packetId, source));
+            q.start((packetId, source, destination) -> queued(q, packetId, source, destination));
             flowQueue = q;
             LOG.info("netmap: NFQUEUE {} open: the first packet of each new connection of an unbound host is held"
                     + " there until its binding is in the kernel", s.queue().getAsInt());

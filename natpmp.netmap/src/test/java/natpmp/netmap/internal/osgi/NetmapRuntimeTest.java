@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 class NetmapRuntimeTest {
+    private static final int PEER = Ipv4.parse("203.0.113.2");
     private final AtomicLong mono = new AtomicLong(5_000_000);
     private final AtomicLong wall = new AtomicLong(1_700_000_000_000L);
     private final List<NetmapRuntime> started = new ArrayList<>();
@@ -272,14 +273,14 @@ class NetmapRuntimeTest {
         backend.next(); // the initial reconcile
         FakeQueue queue = new FakeQueue(backend);
 
-        r.queued(queue, 7, Ipv4.parse("192.168.0.10"));
+        r.queued(queue, 7, Ipv4.parse("192.168.0.10"), PEER);
 
         FakeQueue.Given g = queue.next();
         assertThat(g.packetId()).isEqualTo(7);
         assertThat(g.verdict()).isEqualTo(FlowQueue.Verdict.ACCEPT);
         assertThat(g.installedThen()).containsExactly(hb("192.168.0.10", "20.0.0.0"));
         // a second queued packet of the now installed host is accepted at once
-        r.queued(queue, 8, Ipv4.parse("192.168.0.10"));
+        r.queued(queue, 8, Ipv4.parse("192.168.0.10"), PEER);
         assertThat(queue.next().installedThen()).containsExactly(hb("192.168.0.10", "20.0.0.0"));
     }
 
@@ -293,8 +294,8 @@ class NetmapRuntimeTest {
         r.snat(a("192.168.0.1"));
         FakeQueue queue = new FakeQueue(backend);
 
-        r.queued(queue, 1, Ipv4.parse("192.168.0.2")); // pool full
-        r.queued(queue, 2, Ipv4.parse("10.9.9.9"));    // in no rule
+        r.queued(queue, 1, Ipv4.parse("192.168.0.2"), PEER); // pool full
+        r.queued(queue, 2, Ipv4.parse("10.9.9.9"), PEER);    // in no rule
 
         assertThat(List.of(queue.next(), queue.next())).extracting(FakeQueue.Given::packetId, FakeQueue.Given::verdict)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, FlowQueue.Verdict.ACCEPT),
@@ -311,7 +312,7 @@ class NetmapRuntimeTest {
         FakeQueue queue = new FakeQueue(backend);
         backend.failures.set(1);
 
-        r.queued(queue, 1, Ipv4.parse("192.168.0.1"));
+        r.queued(queue, 1, Ipv4.parse("192.168.0.1"), PEER);
 
         assertThat(backend.next().verb()).isEqualTo("apply-failed");
         FakeQueue.Given g = queue.next(); // after the retried reconcile
@@ -325,7 +326,7 @@ class NetmapRuntimeTest {
         failing.failures.set(Integer.MAX_VALUE);
         broken.backendBound(failing);
         FakeQueue q2 = new FakeQueue(failing);
-        broken.queued(q2, 9, Ipv4.parse("192.168.0.1"));
+        broken.queued(q2, 9, Ipv4.parse("192.168.0.1"), PEER);
         assertThat(q2.next().verdict()).isEqualTo(FlowQueue.Verdict.DROP);
     }
 
@@ -340,7 +341,7 @@ class NetmapRuntimeTest {
         r.backendBound(backend);
         backend.next();
         FakeQueue queue = new FakeQueue(backend);
-        r.queued(queue, 1, Ipv4.parse("192.168.0.1"));
+        r.queued(queue, 1, Ipv4.parse("192.168.0.1"), PEER);
         assertThat(queue.next().installedThen()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
         assertThat(backend.next().add()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
 
@@ -351,7 +352,7 @@ class NetmapRuntimeTest {
         assertThat(r.dnat(a("20.0.0.0"))).isEmpty();
         assertThat(r.bindings()).hasSize(1); // still kept by the engine (D8)
 
-        r.queued(queue, 2, Ipv4.parse("192.168.0.1"));
+        r.queued(queue, 2, Ipv4.parse("192.168.0.1"), PEER);
         FakeQueue.Given again = queue.next();
         assertThat(again.verdict()).isEqualTo(FlowQueue.Verdict.ACCEPT);
         assertThat(again.installedThen()).containsExactly(hb("192.168.0.1", "20.0.0.0")); // same address (D5)
@@ -530,6 +531,35 @@ class NetmapRuntimeTest {
         assertThat(backend.next().add()).containsExactly(hb("192.168.0.1", "20.0.0.0"));
         assertThat(r.dnat(a("20.0.0.0"))).as("D8: the expired binding receives inbound connections again")
                 .contains(a("192.168.0.1"));
+    }
+
+    @Test
+    void d5_d6_theConnectionWhoseFirstPacketWasQueuedIsNotCountedAgainByItsConntrackEvent() throws Exception {
+        NetmapRuntime r = runtime(Optional.empty());
+        // the first rule is full, so the host is bound by the second one, with its ttl (8 s); a second hit through
+        // the first rule would refresh with 2 s, which the kernel target does only for the next connection (D5)
+        r.ruleAdded("a", RuleSettings.parse("a", 1, "192.168.0.0/24", "20.0.0.0/32", "both", "2", false, true,
+                false));
+        r.ruleAdded("b", RuleSettings.parse("b", 2, "192.168.0.0/24", "30.0.0.0/32", "both", "8", false, true,
+                false));
+        r.snat(a("192.168.0.1"));
+        FakeBackend backend = new FakeBackend();
+        r.backendBound(backend);
+        FakeQueue queue = new FakeQueue(backend);
+        r.queued(queue, 1, Ipv4.parse("192.168.0.2"), PEER);
+        assertThat(queue.next().installedThen()).contains(hb("192.168.0.2", "30.0.0.0"));
+
+        int host = Ipv4.parse("192.168.0.2");
+        r.conntrackEvents(List.of(new ConntrackEvent(17, host, PEER, PEER, Ipv4.parse("30.0.0.0"))));
+        assertThat(ttlOf(r, "192.168.0.2")).as("the queued connection's own event is not a second hit").isEqualTo(8);
+        r.conntrackEvents(List.of(new ConntrackEvent(17, host, PEER, PEER, Ipv4.parse("30.0.0.0"))));
+        assertThat(ttlOf(r, "192.168.0.2")).as("a later connection refreshes through the first rule (D5)")
+                .isEqualTo(2);
+    }
+
+    private static long ttlOf(NetmapRuntime r, String prenat) {
+        return r.bindings().stream().filter(b -> b.prenat().equals(a(prenat))).findFirst().orElseThrow()
+                .ttlSeconds();
     }
 
     @Test
