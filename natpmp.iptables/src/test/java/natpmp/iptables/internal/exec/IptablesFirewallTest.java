@@ -299,6 +299,47 @@ class IptablesFirewallTest {
         }
     }
 
+    private void expectBuiltins(OwnerChains chains, boolean jumpsThere) {
+        String[][] builtins = {{"nat", "PREROUTING", chains.pre()}, {"nat", "POSTROUTING", chains.post()},
+            {"filter", "FORWARD", chains.fwd()}, {"mangle", "POSTROUTING", chains.que()}};
+        for (String[] b : builtins) {
+            runner.expect("-P " + b[1] + " ACCEPT\n" + (jumpsThere ? "-A " + b[1] + " -j " + b[2] + "\n" : ""),
+                    "iptables-nft", "-t", b[0], "-S", b[1]);
+        }
+    }
+
+    @Test
+    @DisplayName("watchdog: between full comparisons (at least 10 s apart) a round lists only the built-in chains;"
+            + " jumps gone (a reload) bring the full comparison and the repair at once")
+    void watchdogRationsTheFullComparison() throws Exception {
+        reconcileOk(NATPMP, S1, Saves.EMPTY);
+        expectSaves(Saves.of(NATPMP, S1));
+        firewall.watchOnce(); // the first round compares everything
+        for (int i = 0; i < 3; i++) {
+            now.set(now.get().plusSeconds(3));
+            expectBuiltins(NATPMP, true);
+            firewall.watchOnce();
+        }
+        assertThat(runner.pending()).isZero();
+        assertThat(firewall.health().state()).isEqualTo(Health.OK);
+        // iptables -t nat -F: PREROUTING lost the jump; the round goes on to the full comparison and repairs
+        now.set(now.get().plusMillis(500)); // 9.5 s after the first round: not due by time
+        runner.expect("-P PREROUTING ACCEPT\n", "iptables-nft", "-t", "nat", "-S", "PREROUTING");
+        runner.expect("-P POSTROUTING ACCEPT\n", "iptables-nft", "-t", "nat", "-S", "POSTROUTING");
+        runner.expect("-P FORWARD ACCEPT\n-A FORWARD -j " + NATPMP.fwd() + "\n", "iptables-nft", "-t", "filter", "-S",
+                "FORWARD");
+        runner.expect("-P POSTROUTING ACCEPT\n-A POSTROUTING -j " + NATPMP.que() + "\n", "iptables-nft", "-t",
+                "mangle", "-S", "POSTROUTING");
+        Saves flushed = new Saves(Saves.EMPTY.nat().replace("COMMIT",
+                ":" + NATPMP.pre() + " - [0:0]\n:" + NATPMP.post() + " - [0:0]\nCOMMIT"), Saves.of(NATPMP, S1).filter(),
+                Saves.of(NATPMP, S1).mangle());
+        expectSaves(flushed);
+        expectRestore(IptablesScript.reconcile(NATPMP, S1, new JumpCounts(0, 0, 1, 1)));
+        firewall.watchOnce();
+        assertThat(firewall.health().repairs()).isEqualTo(1);
+        assertThat(runner.pending()).isZero();
+    }
+
     @Test
     void watchdogReadFailureIsFailedUntilTheNextGoodRead() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
@@ -374,6 +415,7 @@ class IptablesFirewallTest {
                         .reduce("", (a, b) -> a + b + "\n"));
         expectSaves(emptied);
         expectRestore(IptablesScript.reconcile(NETMAP, after, JumpCounts.ONCE));
+        now.set(now.get().plusSeconds(60)); // the next full comparison is due
         firewall.watchOnce();
         assertThat(firewall.health().lastError()).hasValueSatisfying(m -> assertThat(m)
                 .contains("mangle chain NATPMP-NETMAP-QUE has 0 of 6 rules"));

@@ -52,10 +52,12 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     public static final String NFT = NftProcessEngine.NFT;
 
     /**
-     * Above this many elements the watchdog compares elements only every few rounds (a full listing costs
-     * about 50 ms per 1000 elements); the cheap chain check still runs every round.
+     * The full comparison of every element runs at most this often; the cheap check of the chains (which an
+     * {@code nft flush ruleset} or a deleted table fails) runs every round.
      */
-    static final long FULL_CHECK_ELEMENTS = 5000;
+    static final Duration FULL_CHECK_MIN_INTERVAL = Duration.ofSeconds(10);
+    /** After a full comparison the watchdog waits at least this many times as long as it took. */
+    static final int FULL_CHECK_DUTY = 20;
     private static final Logger LOG = LoggerFactory.getLogger(NftablesFirewall.class);
 
     private final InstantSource clock;
@@ -70,7 +72,8 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     private boolean closed;
     private NftSettings settings;
     private long repairs;
-    private long rounds;
+    /** When the next full comparison is due (clock millis); 0 = at the next round. */
+    private long nextFullCheckMillis;
     /** Counts our transactions, so the watchdog can tell whether a listing taken without the lock is current. */
     private long writes;
     /** Whether the current FAILED state came from a read, which a good read clears. */
@@ -427,9 +430,10 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     /**
-     * One watchdog round: a cheap check of the chains every round, the full element comparison every round for
-     * small states and every few rounds for large ones; anything missing (an external {@code nft flush ruleset},
-     * a deleted table, a deleted element) rewrites the whole table (SPEC known problems 5).
+     * One watchdog round: a cheap check of the chains every round (an external {@code nft flush ruleset} or a
+     * deleted table is found within one interval), the full element comparison at most every
+     * {@link #FULL_CHECK_MIN_INTERVAL} and {@link #FULL_CHECK_DUTY} times as long as it takes; anything missing
+     * rewrites the whole table (SPEC known problems 5).
      */
     void watchOnce() {
         long seen;
@@ -440,15 +444,17 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             if (owners.isEmpty()) {
                 return;
             }
-            rounds++;
             List<OwnerNames> names = owners.values().stream().map(s -> s.names).toList();
             Optional<String> problem = readChains().checkChains(names);
-            if (problem.isPresent() || rounds % fullCheckEvery() != 0) {
+            if (problem.isPresent() || clock.millis() < nextFullCheckMillis) {
                 judge(problem);
                 return;
             }
             if (lister == null) {
-                judge(fullCheck(readTable(engine, settings.table(), settings.timeout())));
+                long started = System.nanoTime();
+                NftRuleset ruleset = readTable(engine, settings.table(), settings.timeout());
+                fullCheckDone(started);
+                judge(fullCheck(ruleset));
                 return;
             }
             seen = writes;
@@ -464,6 +470,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             lock.unlock();
         }
         // the full listing of a large table takes a while: an nft process lists it while batches go on
+        long started = System.nanoTime();
         NftRuleset ruleset = null;
         FirewallException readFailure = null;
         try {
@@ -476,8 +483,10 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         }
         lock.lock();
         try {
+            fullCheckDone(started);
             if (writes != seen || owners.isEmpty() || !table.equals(settings.table())) {
-                return; // we changed the table while it was listed: the listing proves nothing
+                nextFullCheckMillis = 0; // we changed the table while it was listed: that proves nothing, again
+                return;
             }
             if (readFailure != null) {
                 throw readFailure;
@@ -509,6 +518,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             setHealth(Health.DEGRADED, Optional.of(what));
             replaceAllLocked(null);
             repaired(what + "; restored");
+            nextFullCheckMillis = 0; // confirm the repair with a full comparison next round
         } else {
             readSucceeded();
             if (health.state() == Health.DEGRADED) {
@@ -517,12 +527,10 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         }
     }
 
-    private long fullCheckEvery() {
-        long elements = 0;
-        for (OwnerState s : owners.values()) {
-            elements += 3L * (s.forwards.size() + s.bindings.size());
-        }
-        return Math.max(1, elements / FULL_CHECK_ELEMENTS);
+    /** Schedules the next full comparison by what this one cost (under the lock). */
+    private void fullCheckDone(long startedNanos) {
+        long tookMillis = (System.nanoTime() - startedNanos) / 1_000_000;
+        nextFullCheckMillis = clock.millis() + Math.max(FULL_CHECK_MIN_INTERVAL.toMillis(), tookMillis * FULL_CHECK_DUTY);
     }
 
     // --- health

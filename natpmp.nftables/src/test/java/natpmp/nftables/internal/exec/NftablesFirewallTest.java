@@ -233,6 +233,29 @@ class NftablesFirewallTest {
     }
 
     @Test
+    @DisplayName("watchdog: the full element comparison is rationed (every 10 s at least); the chain check runs every round")
+    void watchdogRationsTheFullComparison() throws FirewallException {
+        FirewallState state = new FirewallState(WITH_ADDRESS, Set.of(WEB, SSH), Set.of(
+                new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"))));
+        expectApply(fresh(state));
+        firewall.reconcile("natpmp", state);
+        runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+        runner.expect(Golden.read("list-two-owners.json"), LIST_TABLE.toArray(String[]::new));
+        firewall.watchOnce();
+        for (int i = 0; i < 3; i++) { // within the next 10 s: chains only (the strict runner refuses anything else)
+            now.set(now.get().plusSeconds(3));
+            runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+            firewall.watchOnce();
+        }
+        now.set(now.get().plusSeconds(1));
+        runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+        runner.expect(Golden.read("list-two-owners.json"), LIST_TABLE.toArray(String[]::new));
+        firewall.watchOnce();
+        assertThat(runner.pending()).isZero();
+        assertThat(firewall.health().state()).isEqualTo(Health.OK);
+    }
+
+    @Test
     @DisplayName("watchdog: a failing read marks FAILED, the next good read clears it")
     void watchdogReadFailure() throws FirewallException {
         expectApply(fresh(S1));
