@@ -451,7 +451,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             nextFullCheckMillis = clock.millis()
                     + Math.max(FULL_CHECK_MIN_INTERVAL.toMillis(), tookMillis * FULL_CHECK_DUTY);
             if (writes != seen || owners.isEmpty()) {
-                nextFullCheckMillis = 0; // we changed the tables while they were read: that proves nothing, again
+                // we changed the tables while they were read: that proves nothing. Not retried at once: under
+                // steady load every dump would meet a change, and dumping back to back starves the batches
                 return;
             }
             if (readFailure != null) {

@@ -485,7 +485,8 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         try {
             fullCheckDone(started);
             if (writes != seen || owners.isEmpty() || !table.equals(settings.table())) {
-                nextFullCheckMillis = 0; // we changed the table while it was listed: that proves nothing, again
+                // we changed the table while it was listed: that proves nothing. Not retried at once: under
+                // steady load every listing would meet a change, and listing back to back starves the batches
                 return;
             }
             if (readFailure != null) {
