@@ -146,7 +146,7 @@ port.high=65535
 backend.target=(natpmp.backend=$backend)
 EOF
 
-NATPMPD_JAVA_OPTS="-Xmx32m" ip netns exec "$gw_ns" "$root/natpmpd" -i wan0 -a "$gw_lan" \
+NATPMPD_JAVA_OPTS="-Xmx32m ${BENCH_JAVA_OPTS:-}" ip netns exec "$gw_ns" "$root/natpmpd" -i wan0 -a "$gw_lan" \
     --state "$tmp/var" --load "$tmp/load" --http 127.0.0.1:18080 </dev/null >"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
 ip netns exec "$gw_ns" java -XX:+UseSerialGC -Xmx32m -cp "$jar" natpmp.bench.Echo "$gw_lan" "$echo_port" \
@@ -154,7 +154,8 @@ ip netns exec "$gw_ns" java -XX:+UseSerialGC -Xmx32m -cp "$jar" natpmp.bench.Ech
 echo_pid=$!
 
 loadgen() {
-    ip netns exec "$lan_ns" java -XX:+UseSerialGC -cp "$jar" natpmp.bench.LoadGen "$@"
+    # bounded: a daemon that stopped answering would otherwise cost one timeout per remaining request
+    timeout --kill-after=5 300 ip netns exec "$lan_ns" java -XX:+UseSerialGC -cp "$jar" natpmp.bench.LoadGen "$@"
 }
 
 echo "bench: waiting for natpmpd in $gw_ns (log: $tmp/daemon.log) ..." >&2
@@ -188,6 +189,7 @@ cell() {
     local op=$1 clients=$2 live=$3 line kv key="$1 $2 $3"
     shift 4
     line=$(loadgen "$@" --clients "$clients" --late-ms "$LATE_MS" || true)
+    kill -0 "$daemon_pid" 2>/dev/null || fail "natpmpd died during cell '$key' (see $tmp/daemon.log)"
     if [[ "$line" != result* ]]; then
         order+=("$key")
         res["$key ops"]=none

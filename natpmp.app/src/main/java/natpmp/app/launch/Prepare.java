@@ -93,7 +93,15 @@ public final class Prepare {
 
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // A gateway daemon's footprint: one GC thread, two compiler threads, a small code cache and thread
+        // stacks, and the C heap handed back to the system every second (the JIT's arenas otherwise stay
+        // resident: 190 MB instead of 120 MB after the benchmark). NATPMPD_JAVA_OPTS comes later and overrides.
         argv.add("-XX:+UseSerialGC");
+        argv.add("-XX:CICompilerCount=2");
+        argv.add("-XX:ReservedCodeCacheSize=16m");
+        argv.add("-Xss512k");
+        argv.add("-XX:+UnlockExperimentalVMOptions");
+        argv.add("-XX:TrimNativeHeapInterval=1000");
         argv.add("-Dlaunch.storage.dir=" + state.resolve("cache"));
         argv.add("-Dfelix.fileinstall.dir=" + load);
         argv.add("-Dorg.apache.felix.http.host=" + options.httpHost());

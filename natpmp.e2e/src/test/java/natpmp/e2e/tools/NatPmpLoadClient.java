@@ -47,6 +47,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class NatPmpLoadClient {
 
     private static final long RETRANSMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** Answers slower than this are printed ({@code SLOW} lines) to explain a latency tail. */
+    private static final long SLOW_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final int FILL_WINDOW = 64;
     private static final long LIFETIME = 3600;
 
@@ -302,6 +304,10 @@ public final class NatPmpLoadClient {
             return; // the answer to a retransmission whose first answer arrived already
         }
         stats.answered(now - p.firstSent());
+        if (now - p.firstSent() > SLOW_NANOS) {
+            System.out.printf("SLOW %s %s after %d ms%n", Instant.now(), describe(key),
+                    TimeUnit.NANOSECONDS.toMillis(now - p.firstSent()));
+        }
         if (result != 0) {
             error(describe(key) + " result " + result + (p.renewal() ? " (renewal)" : " (new)"));
             return;

@@ -57,6 +57,15 @@ public record Tools(String restore, String save) {
         }
     }
 
+    /**
+     * @return the matching {@code iptables} command itself ({@code iptables-nft} for {@code iptables-nft-restore}),
+     *         for listing one built-in chain
+     */
+    public String command() {
+        return restore.endsWith("-restore") ? restore.substring(0, restore.length() - "-restore".length())
+                : restore;
+    }
+
     private boolean available(Predicate<String> executable) {
         return executable.test(restore) && executable.test(save);
     }

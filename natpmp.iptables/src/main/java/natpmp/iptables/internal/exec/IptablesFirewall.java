@@ -33,8 +33,10 @@ import natpmp.exec.ProcessRunner;
 import natpmp.iptables.internal.core.Delta;
 import natpmp.iptables.internal.core.IptablesScript;
 import natpmp.iptables.internal.core.IptablesSettings;
+import natpmp.iptables.internal.core.JumpCounts;
 import natpmp.iptables.internal.core.OwnerChains;
 import natpmp.iptables.internal.core.ReadBack;
+import natpmp.iptables.internal.core.Rule;
 import natpmp.iptables.internal.core.RuleCounts;
 import natpmp.iptables.internal.core.SavedRules;
 import natpmp.iptables.internal.core.Tools;
@@ -47,9 +49,11 @@ import org.slf4j.LoggerFactory;
  * {@link IptablesScript} and reads back with {@code iptables-save} (tables nat, filter and mangle), through a
  * {@link ProcessRunner}.
  *
- * <p>Every kernel operation (callers' and the watchdog's) runs under one lock, so the per-owner state and the
- * kernel move together. An owner's state is only updated after the kernel accepted the script, so what we
- * believe is installed is never ahead of the kernel. {@link #health()} never blocks.
+ * <p>Every kernel change (callers' and the watchdog's repairs) runs under one lock, so the per-owner state and
+ * the kernel move together. An owner's state is only updated after the kernel accepted the script, so what we
+ * believe is installed is never ahead of the kernel. The watchdog reads the tables without the lock (a dump of
+ * thousands of rules takes a while, and batches must not wait for it) and compares only if none of our writes
+ * happened meanwhile. {@link #health()} never blocks.
  */
 public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     /** The value of {@link FirewallBackend#BACKEND_PROPERTY}. */
@@ -59,6 +63,13 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
 
     /** The watchdog pauses at least this many times as long as its last round took. */
     static final int WATCH_DUTY_FACTOR = 4;
+    /**
+     * The full comparison (three table dumps, which take about a second each with ten thousand mappings) runs at
+     * most this often; every other round lists only the four built-in chains that jump to ours.
+     */
+    static final Duration FULL_CHECK_MIN_INTERVAL = Duration.ofSeconds(10);
+    /** After a full comparison the watchdog waits at least this many times as long as it took. */
+    static final int FULL_CHECK_DUTY = 20;
 
     private final ProcessRunner runner;
     private final InstantSource clock;
@@ -72,6 +83,10 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     private long repairs;
     /** Whether the current FAILED state came from a read (watchdog or read-back), which a good read clears. */
     private boolean failureFromRead;
+    /** Counts our writes to the kernel, so the watchdog can tell whether its unlocked read is still current. */
+    private long writes;
+    /** When the next full comparison is due (clock millis); 0 = at the next round. */
+    private long nextFullCheckMillis;
 
     private volatile BackendHealth health;
 
@@ -372,16 +387,78 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     /**
-     * One watchdog round: reads both tables once, and restores every owner whose chains or jumps were flushed
-     * or deleted from outside (the firewall reload problem miniupnpd has, SPEC "known problems" 5).
+     * One watchdog round: restores every owner whose chains or jumps were flushed or deleted from outside (the
+     * firewall reload problem miniupnpd has, SPEC "known problems" 5). Every round lists the four built-in chains
+     * (a reload or a table flush takes our jumps, so that is found within one interval); the full comparison of
+     * every rule (three table dumps) runs when they are off, and otherwise at most every
+     * {@link #FULL_CHECK_MIN_INTERVAL} and {@link #FULL_CHECK_DUTY} times as long as it takes.
      */
     void watchOnce() {
+        long seen;
+        Tools t;
+        boolean full;
+        List<OwnerChains> chains;
         lock.lock();
         try {
             if (owners.isEmpty()) {
                 return;
             }
-            SavedRules saved = read(tools());
+            seen = writes;
+            t = tools();
+            full = clock.millis() >= nextFullCheckMillis;
+            chains = owners.values().stream().map(s -> s.chains).toList();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            if (!full) {
+                // what a reload or a flush of a whole table does first: the jumps to our chains are gone
+                Optional<String> problem = jumpProblem(readJumps(t), chains);
+                if (problem.isEmpty()) {
+                    lock.lock();
+                    try {
+                        if (writes == seen) {
+                            goodRound();
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                    return;
+                }
+                LOG.debug("iptables watchdog: {}; comparing everything", problem.get());
+            }
+        } catch (FirewallException e) {
+            lock.lock();
+            try {
+                failed(e, true);
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        long started = System.nanoTime();
+        SavedRules saved;
+        FirewallException readFailure = null;
+        try {
+            saved = read(t); // without the lock: batches go on while the tables are dumped
+        } catch (FirewallException e) {
+            saved = null;
+            readFailure = e;
+        }
+        lock.lock();
+        try {
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+            nextFullCheckMillis = clock.millis()
+                    + Math.max(FULL_CHECK_MIN_INTERVAL.toMillis(), tookMillis * FULL_CHECK_DUTY);
+            if (writes != seen || owners.isEmpty()) {
+                // we changed the tables while they were read: that proves nothing. Not retried at once: under
+                // steady load every dump would meet a change, and dumping back to back starves the batches
+                return;
+            }
+            if (readFailure != null) {
+                nextFullCheckMillis = 0; // until a full read works again
+                throw readFailure;
+            }
             boolean repairedNow = false;
             for (OwnerState s : owners.values()) {
                 Optional<String> problem = ReadBack.check(saved, s.chains, s.expected());
@@ -394,11 +471,10 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
                     repairedNow = true;
                 }
             }
-            if (!repairedNow) {
-                readSucceeded();
-                if (health.state() == Health.DEGRADED) {
-                    setHealth(Health.OK, health.lastError());
-                }
+            if (repairedNow) {
+                nextFullCheckMillis = 0; // confirm the repair with a full comparison next round
+            } else {
+                goodRound();
             }
         } catch (FirewallException e) {
             failed(e, true);
@@ -407,6 +483,43 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    private void goodRound() {
+        readSucceeded();
+        if (health.state() == Health.DEGRADED) {
+            setHealth(Health.OK, health.lastError());
+        }
+    }
+
+    /** Lists the four built-in chains that jump to ours ({@code iptables -S CHAIN}: milliseconds at any size). */
+    private SavedRules readJumps(Tools t) throws FirewallException {
+        String nat = builtin(t, Rule.NAT, "PREROUTING") + builtin(t, Rule.NAT, "POSTROUTING");
+        String filter = builtin(t, Rule.FILTER, "FORWARD");
+        String mangle = builtin(t, Rule.MANGLE, "POSTROUTING");
+        return SavedRules.parse("*" + Rule.NAT + "\n" + nat + "COMMIT\n", "*" + Rule.FILTER + "\n" + filter
+                + "COMMIT\n", "*" + Rule.MANGLE + "\n" + mangle + "COMMIT\n");
+    }
+
+    private String builtin(Tools t, String table, String chain) throws FirewallException {
+        StringBuilder rules = new StringBuilder();
+        for (String line : run(Command.of(settings.timeout(), t.command(), "-t", table, "-S", chain)).stdout()
+                .split("\n")) {
+            if (line.startsWith("-A ")) { // not the policy line
+                rules.append(line).append('\n');
+            }
+        }
+        return rules.toString();
+    }
+
+    private static Optional<String> jumpProblem(SavedRules jumps, List<OwnerChains> chains) {
+        for (OwnerChains c : chains) {
+            JumpCounts j = jumps.jumps(c);
+            if (!j.exactlyOnce()) {
+                return Optional.of("owner " + c.owner() + ": jumps " + j);
+            }
+        }
+        return Optional.empty();
     }
 
     // --- health
@@ -477,6 +590,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     private void restore(Tools t, String script) throws FirewallException {
+        writes++; // even a failed run may have changed something
         // --wait: take turns with other users of the xtables lock instead of failing at once.
         run(new Command(List.of(t.restore(), "--noflush", "--wait"), script, settings.timeout()));
     }

@@ -247,6 +247,100 @@ class IptablesFirewallTest {
     }
 
     @Test
+    @DisplayName("watchdog: a batch goes through while the tables are dumped; a dump older than our last write is not judged")
+    void watchdogReadsWithoutHoldingUpBatches() throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        AtomicReference<IptablesFirewall> subject = new AtomicReference<>();
+        AtomicReference<Future<?>> batch = new AtomicReference<>();
+        ProcessRunner interposed = new ProcessRunner() {
+            @Override
+            public CommandResult run(Command command) throws natpmp.exec.CommandException {
+                CommandResult result = runner.run(command);
+                if (command.argv().equals(MANGLE_SAVE) && batch.get() == null && subject.get() != null) {
+                    // the watchdog is dumping: a batch arrives meanwhile and must not wait for the dump
+                    FirewallChange addSsh = FirewallChange.forwards(Set.of(SSH), Set.of());
+                    expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(),
+                            addSsh)));
+                    Future<?> f = other.submit(() -> {
+                        subject.get().apply("natpmp", addSsh);
+                        return null;
+                    });
+                    batch.set(f);
+                    try {
+                        f.get(5, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new AssertionError("the batch waited for the watchdog's dump", e);
+                    }
+                }
+                return result;
+            }
+
+            @Override
+            public boolean isExecutable(String program) {
+                return runner.isExecutable(program);
+            }
+        };
+        IptablesFirewall fw = new IptablesFirewall(interposed, IptablesSettings.of(Variant.NFT, 5000, 0), clock);
+        try {
+            expectSaves(Saves.EMPTY);
+            expectRestore(IptablesScript.reconcile(NATPMP, S1, JumpCounts.NONE));
+            fw.reconcile("natpmp", S1);
+            subject.set(fw);
+            // the dump shows the state before the batch (SSH missing): judged, it would look like an outside change
+            expectSaves(Saves.of(NATPMP, S1));
+            fw.watchOnce();
+            assertThat(batch.get()).isNotNull();
+            assertThat(batch.get().isDone()).isTrue();
+            assertThat(runner.pending()).as("no repair from a stale dump").isZero();
+            assertThat(fw.health().state()).isEqualTo(Health.OK);
+            assertThat(fw.health().repairs()).isZero();
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    private void expectBuiltins(OwnerChains chains, boolean jumpsThere) {
+        String[][] builtins = {{"nat", "PREROUTING", chains.pre()}, {"nat", "POSTROUTING", chains.post()},
+            {"filter", "FORWARD", chains.fwd()}, {"mangle", "POSTROUTING", chains.que()}};
+        for (String[] b : builtins) {
+            runner.expect("-P " + b[1] + " ACCEPT\n" + (jumpsThere ? "-A " + b[1] + " -j " + b[2] + "\n" : ""),
+                    "iptables-nft", "-t", b[0], "-S", b[1]);
+        }
+    }
+
+    @Test
+    @DisplayName("watchdog: between full comparisons (at least 10 s apart) a round lists only the built-in chains;"
+            + " jumps gone (a reload) bring the full comparison and the repair at once")
+    void watchdogRationsTheFullComparison() throws Exception {
+        reconcileOk(NATPMP, S1, Saves.EMPTY);
+        expectSaves(Saves.of(NATPMP, S1));
+        firewall.watchOnce(); // the first round compares everything
+        for (int i = 0; i < 3; i++) {
+            now.set(now.get().plusSeconds(3));
+            expectBuiltins(NATPMP, true);
+            firewall.watchOnce();
+        }
+        assertThat(runner.pending()).isZero();
+        assertThat(firewall.health().state()).isEqualTo(Health.OK);
+        // iptables -t nat -F: PREROUTING lost the jump; the round goes on to the full comparison and repairs
+        now.set(now.get().plusMillis(500)); // 9.5 s after the first round: not due by time
+        runner.expect("-P PREROUTING ACCEPT\n", "iptables-nft", "-t", "nat", "-S", "PREROUTING");
+        runner.expect("-P POSTROUTING ACCEPT\n", "iptables-nft", "-t", "nat", "-S", "POSTROUTING");
+        runner.expect("-P FORWARD ACCEPT\n-A FORWARD -j " + NATPMP.fwd() + "\n", "iptables-nft", "-t", "filter", "-S",
+                "FORWARD");
+        runner.expect("-P POSTROUTING ACCEPT\n-A POSTROUTING -j " + NATPMP.que() + "\n", "iptables-nft", "-t",
+                "mangle", "-S", "POSTROUTING");
+        Saves flushed = new Saves(Saves.EMPTY.nat().replace("COMMIT",
+                ":" + NATPMP.pre() + " - [0:0]\n:" + NATPMP.post() + " - [0:0]\nCOMMIT"), Saves.of(NATPMP, S1).filter(),
+                Saves.of(NATPMP, S1).mangle());
+        expectSaves(flushed);
+        expectRestore(IptablesScript.reconcile(NATPMP, S1, new JumpCounts(0, 0, 1, 1)));
+        firewall.watchOnce();
+        assertThat(firewall.health().repairs()).isEqualTo(1);
+        assertThat(runner.pending()).isZero();
+    }
+
+    @Test
     void watchdogReadFailureIsFailedUntilTheNextGoodRead() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         runner.expect(NAT_SAVE, s -> true, new Exits(new CommandResult(4, "", "iptables-nft-save: lock busy")));
@@ -321,6 +415,7 @@ class IptablesFirewallTest {
                         .reduce("", (a, b) -> a + b + "\n"));
         expectSaves(emptied);
         expectRestore(IptablesScript.reconcile(NETMAP, after, JumpCounts.ONCE));
+        now.set(now.get().plusSeconds(60)); // the next full comparison is due
         firewall.watchOnce();
         assertThat(firewall.health().lastError()).hasValueSatisfying(m -> assertThat(m)
                 .contains("mangle chain NATPMP-NETMAP-QUE has 0 of 6 rules"));

@@ -22,13 +22,34 @@ public final class Json {
     /** Strings up to this length are shared; longer ones (rules, comments) are rare. */
     private static final int SHARED_LENGTH = 40;
 
+    /**
+     * Takes the items of chosen arrays as they are read, so that a document with a huge array need not be held
+     * in memory as a whole: the parser keeps only the item being read.
+     */
+    public interface ItemSink {
+        /**
+         * @param key          a member name whose value is an array
+         * @param objectSoFar  the members of the enclosing object read before it (in document order)
+         * @return whether the array's items go to {@link #item} instead of into the result
+         */
+        boolean streams(String key, Map<String, Object> objectSoFar);
+
+        /**
+         * @param objectSoFar the members of the enclosing object read before the array
+         * @param item        one item of a streamed array
+         */
+        void item(Map<String, Object> objectSoFar, Object item);
+    }
+
     private final CharSequence text;
+    private final ItemSink sink;
     private final Map<String, String> strings = new HashMap<>();
     private final Map<Long, Long> numbers = new HashMap<>();
     private int pos;
 
-    private Json(CharSequence text) {
+    private Json(CharSequence text, ItemSink sink) {
         this.text = text;
+        this.sink = sink;
     }
 
     /**
@@ -37,7 +58,21 @@ public final class Json {
      * @throws IllegalArgumentException with the offset if the text is not JSON
      */
     public static Object parse(CharSequence text) {
-        Json p = new Json(text);
+        return parse(text, null);
+    }
+
+    /**
+     * Like {@link #parse(CharSequence)}, but the arrays {@code sink} chooses are handed to it item by item and
+     * appear in the result as the {@link Long} number of their items. Values are not shared between items then
+     * (they are dropped right after the sink has seen them).
+     *
+     * @param text a JSON document
+     * @param sink takes the streamed items; null streams nothing
+     * @return its value
+     * @throws IllegalArgumentException with the offset if the text is not JSON
+     */
+    public static Object parse(CharSequence text, ItemSink sink) {
+        Json p = new Json(text, sink);
         p.skipSpace();
         Object value = p.value(0);
         p.skipSpace();
@@ -96,7 +131,11 @@ public final class Json {
             skipSpace();
             expect(':');
             skipSpace();
-            map.put(key, value(depth + 1));
+            if (sink != null && peek() == '[' && sink.streams(key, map)) {
+                map.put(key, streamArray(map, depth + 1));
+            } else {
+                map.put(key, value(depth + 1));
+            }
             skipSpace();
             char c = next();
             if (c == '}') {
@@ -130,6 +169,33 @@ public final class Json {
         }
     }
 
+    private Long streamArray(Map<String, Object> objectSoFar, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw error("nested too deeply");
+        }
+        long count = 0;
+        pos++;
+        skipSpace();
+        if (peek() == ']') {
+            pos++;
+            return count;
+        }
+        Map<String, Object> view = Collections.unmodifiableMap(objectSoFar);
+        while (true) {
+            skipSpace();
+            sink.item(view, value(depth + 1));
+            count++;
+            skipSpace();
+            char c = next();
+            if (c == ']') {
+                return count;
+            }
+            if (c != ',') {
+                throw error("expected ',' or ']'");
+            }
+        }
+    }
+
     private String string() {
         expect('"');
         StringBuilder b = new StringBuilder();
@@ -137,7 +203,7 @@ public final class Json {
             char c = next();
             if (c == '"') {
                 String value = b.toString();
-                return value.length() > SHARED_LENGTH ? value : strings.computeIfAbsent(value, v -> v);
+                return value.length() > SHARED_LENGTH || sink != null ? value : strings.computeIfAbsent(value, v -> v);
             }
             if (c < 0x20) {
                 throw error("control character in string");
@@ -194,7 +260,7 @@ public final class Json {
         if (integral) {
             try {
                 Long value = Long.parseLong(n);
-                return numbers.computeIfAbsent(value, v -> v);
+                return sink != null ? value : numbers.computeIfAbsent(value, v -> v);
             } catch (NumberFormatException e) {
                 return new BigDecimal(n);
             }

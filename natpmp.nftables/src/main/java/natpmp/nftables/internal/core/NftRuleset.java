@@ -60,18 +60,54 @@ public final class NftRuleset {
     private final Map<String, Chain> chains;
     private final Map<String, List<Rule>> rules;
     private final Map<String, Set<String>> elements;
+    /** Set and map contents as fingerprints; null when {@link #elements} holds them in full. */
+    private final Map<String, Fingerprint> fingerprints;
 
     private NftRuleset(boolean table, Map<String, Chain> chains, Map<String, List<Rule>> rules,
-            Map<String, Set<String>> elements) {
+            Map<String, Set<String>> elements, Map<String, Fingerprint> fingerprints) {
         this.table = table;
         this.chains = chains;
         this.rules = rules;
         this.elements = elements;
+        this.fingerprints = fingerprints;
     }
 
     /** @return the view of a table that does not exist */
     public static NftRuleset absent() {
-        return new NftRuleset(false, Map.of(), Map.of(), Map.of());
+        return new NftRuleset(false, Map.of(), Map.of(), Map.of(), null);
+    }
+
+    /**
+     * Like {@link #parse}, but keeps only a {@link Fingerprint} of each map and set: enough for {@link #check},
+     * in memory that does not grow with the number of elements (the listing itself aside). For the watchdog.
+     *
+     * @param json      the output of {@code nft -j list ...}
+     * @param tableName our table
+     * @return what it says about our table, without the elements themselves
+     * @throws IllegalArgumentException if the text is not nft's JSON
+     */
+    public static NftRuleset parseFingerprints(CharSequence json, String tableName) {
+        Map<String, Fingerprint> prints = new HashMap<>();
+        Json.ItemSink sink = new Json.ItemSink() {
+            @Override
+            public boolean streams(String key, Map<String, Object> body) {
+                return key.equals("elem") && "ip".equals(body.get("family")) && tableName.equals(body.get("table"))
+                        && body.get("name") instanceof String;
+            }
+
+            @Override
+            public void item(Map<String, Object> body, Object item) {
+                List<String> keyTypes = types(body.get("type"));
+                List<String> dataTypes = body.get("map") instanceof String data ? List.of(data.split(" \\. ")) : null;
+                prints.merge((String) body.get("name"), Fingerprint.EMPTY.plus(element(item, keyTypes, dataTypes)),
+                        (a, b) -> new Fingerprint(a.count() + b.count(), a.sum() + b.sum()));
+            }
+        };
+        NftRuleset full = parse(Json.parse(json, sink), tableName);
+        for (String set : full.elements.keySet()) {
+            prints.putIfAbsent(set, Fingerprint.EMPTY); // a set with no elements
+        }
+        return new NftRuleset(full.table, full.chains, full.rules, Map.of(), Map.copyOf(prints));
     }
 
     /**
@@ -81,7 +117,10 @@ public final class NftRuleset {
      * @throws IllegalArgumentException if the text is not nft's JSON
      */
     public static NftRuleset parse(CharSequence json, String tableName) {
-        Object root = Json.parse(json);
+        return parse(Json.parse(json), tableName);
+    }
+
+    private static NftRuleset parse(Object root, String tableName) {
         List<?> items = list(map(root, "top level").get("nftables"), "nftables");
         boolean table = false;
         Map<String, Chain> chains = new HashMap<>();
@@ -114,7 +153,7 @@ public final class NftRuleset {
             }
         }
         // 'list chains' prints no table object; a chain of our table proves it exists.
-        return new NftRuleset(table || !chains.isEmpty(), chains, rules, elements);
+        return new NftRuleset(table || !chains.isEmpty(), chains, rules, elements, null);
     }
 
     /** @return whether our table exists */
@@ -197,6 +236,18 @@ public final class NftRuleset {
                 problems.add("chain " + chain + " has " + have + " of " + want.size() + " rules");
             }
         });
+        if (fingerprints != null) {
+            NftScript.fingerprints(n, expected).forEach((set, want) -> {
+                Fingerprint have = fingerprints.get(set);
+                if (have == null) {
+                    problems.add("map or set " + set + " is missing");
+                } else if (!have.equals(want)) {
+                    problems.add(set + " has " + have.count() + " elements, not the " + want.count() + " expected"
+                            + (have.count() == want.count() ? " ones" : ""));
+                }
+            });
+            return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+        }
         NftScript.elements(n, expected).forEach((set, want) -> {
             if (!elements.containsKey(set)) {
                 problems.add("map or set " + set + " is missing");
@@ -372,13 +423,17 @@ public final class NftRuleset {
             return out;
         }
         for (Object elem : elems) {
-            if (dataTypes != null && elem instanceof List<?> pair && pair.size() == 2) {
-                out.add(value(pair.get(0), keyTypes) + " : " + value(pair.get(1), dataTypes));
-            } else {
-                out.add(value(elem, keyTypes));
-            }
+            out.add(element(elem, keyTypes, dataTypes));
         }
         return out;
+    }
+
+    /** One element of a set ({@code dataTypes} null) or a map, in the text form {@link NftScript} writes. */
+    private static String element(Object elem, List<String> keyTypes, List<String> dataTypes) {
+        if (dataTypes != null && elem instanceof List<?> pair && pair.size() == 2) {
+            return value(pair.get(0), keyTypes) + " : " + value(pair.get(1), dataTypes);
+        }
+        return value(elem, keyTypes);
     }
 
     private static List<String> types(Object type) {

@@ -336,6 +336,20 @@ public final class NftScript {
         return out;
     }
 
+    /**
+     * The {@link Fingerprint} of every map and set an owner's state needs; compares with
+     * {@link NftRuleset#parseFingerprints}.
+     *
+     * @param n     the owner's names
+     * @param state the state
+     * @return set or map name to the fingerprint of its elements (all names present)
+     */
+    public static Map<String, Fingerprint> fingerprints(OwnerNames n, FirewallState state) {
+        Map<String, Fingerprint> out = new HashMap<>();
+        elementLists(n, state.forwards(), state.bindings()).forEach((k, v) -> out.put(k, Fingerprint.of(v)));
+        return out;
+    }
+
     private static Map<String, List<String>> elementLists(OwnerNames n, Collection<PortForward> fs,
             Collection<HostBinding> bs) {
         List<PortForward> forwards = new ArrayList<>(fs);

@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * The nftables backend without OSGi: applies {@link NftScript} transactions and reads back in JSON through an
  * {@link NftEngine}: libnftables in-process or one {@code nft -f -} / {@code nft -j} process per call.
  *
- * <p>Every kernel operation (callers' and the watchdog's) runs under one lock, so the per-owner state and the
- * kernel move together. An owner's state changes only after the kernel accepted the transaction, so nothing
- * is believed installed that the kernel refused. {@link #health()} never blocks.
+ * <p>Every kernel change (callers' and the watchdog's repairs) runs under one lock, so the per-owner state and
+ * the kernel move together. An owner's state changes only after the kernel accepted the transaction, so nothing
+ * is believed installed that the kernel refused. The watchdog's full listing of a large table runs without the
+ * lock when a concurrent lister is given, and is judged only if none of our transactions happened meanwhile.
+ * {@link #health()} never blocks.
  */
 public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     /** The value of {@link FirewallBackend#BACKEND_PROPERTY}. */
@@ -50,13 +52,17 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     public static final String NFT = NftProcessEngine.NFT;
 
     /**
-     * Above this many elements the watchdog compares elements only every few rounds (a full listing costs
-     * about 50 ms per 1000 elements); the cheap chain check still runs every round.
+     * The full comparison of every element runs at most this often; the cheap check of the chains (which an
+     * {@code nft flush ruleset} or a deleted table fails) runs every round.
      */
-    static final long FULL_CHECK_ELEMENTS = 5000;
+    static final Duration FULL_CHECK_MIN_INTERVAL = Duration.ofSeconds(10);
+    /** After a full comparison the watchdog waits at least this many times as long as it took. */
+    static final int FULL_CHECK_DUTY = 20;
     private static final Logger LOG = LoggerFactory.getLogger(NftablesFirewall.class);
 
     private final InstantSource clock;
+    /** Lists for the watchdog's full check without the lock ({@code nft} processes), or null to list under it. */
+    private final NftEngine lister;
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicReference<ScheduledExecutorService> watchdog = new AtomicReference<>();
 
@@ -66,7 +72,10 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     private boolean closed;
     private NftSettings settings;
     private long repairs;
-    private long rounds;
+    /** When the next full comparison is due (clock millis); 0 = at the next round. */
+    private long nextFullCheckMillis;
+    /** Counts our transactions, so the watchdog can tell whether a listing taken without the lock is current. */
+    private long writes;
     /** Whether the current FAILED state came from a read, which a good read clears. */
     private boolean failureFromRead;
 
@@ -80,7 +89,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
      * @param clock    for the {@link BackendHealth#since()} stamps
      */
     public NftablesFirewall(ProcessRunner runner, NftSettings settings, InstantSource clock) {
-        this(new NftProcessEngine(runner), settings, clock);
+        this(new NftProcessEngine(runner), new NftProcessEngine(runner), settings, clock);
     }
 
     /**
@@ -89,7 +98,20 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
      * @param clock    for the {@link BackendHealth#since()} stamps
      */
     public NftablesFirewall(NftEngine engine, NftSettings settings, InstantSource clock) {
+        this(engine, null, settings, clock);
+    }
+
+    /**
+     * @param engine   talks to nftables; this firewall owns it from now on and closes it in {@link #close()}
+     * @param lister   lists the table for the watchdog's full check while transactions go on: an engine that may
+     *                 be called concurrently ({@link NftProcessEngine}); null lists with {@code engine} under the
+     *                 lock, which holds up batches for as long as a large listing takes
+     * @param settings the validated configuration
+     * @param clock    for the {@link BackendHealth#since()} stamps
+     */
+    public NftablesFirewall(NftEngine engine, NftEngine lister, NftSettings settings, InstantSource clock) {
         this.engine = engine;
+        this.lister = lister;
         this.settings = settings;
         this.clock = clock;
         this.health = new BackendHealth(NAME, Health.OK, clock.instant(), Optional.empty(), 0);
@@ -408,40 +430,69 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     /**
-     * One watchdog round: a cheap check of the chains every round, the full element comparison every round for
-     * small states and every few rounds for large ones; anything missing (an external {@code nft flush ruleset},
-     * a deleted table, a deleted element) rewrites the whole table (SPEC known problems 5).
+     * One watchdog round: a cheap check of the chains every round (an external {@code nft flush ruleset} or a
+     * deleted table is found within one interval), the full element comparison at most every
+     * {@link #FULL_CHECK_MIN_INTERVAL} and {@link #FULL_CHECK_DUTY} times as long as it takes; anything missing
+     * rewrites the whole table (SPEC known problems 5).
      */
     void watchOnce() {
+        long seen;
+        String table;
+        Duration timeout;
         lock.lock();
         try {
             if (owners.isEmpty()) {
                 return;
             }
-            rounds++;
             List<OwnerNames> names = owners.values().stream().map(s -> s.names).toList();
             Optional<String> problem = readChains().checkChains(names);
-            if (problem.isEmpty() && rounds % fullCheckEvery() == 0) {
-                NftRuleset ruleset = readTable();
-                List<String> problems = new ArrayList<>();
-                for (OwnerState s : owners.values()) {
-                    ruleset.check(s.names, s.snapshot())
-                            .ifPresent(p -> problems.add("owner " + s.names.owner() + ": " + p));
-                }
-                problem = problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+            if (problem.isPresent() || clock.millis() < nextFullCheckMillis) {
+                judge(problem);
+                return;
             }
-            if (problem.isPresent()) {
-                String what = "table ip " + settings.table() + ": " + problem.get();
-                LOG.warn("nftables: {}; it was changed from outside, restoring it", what);
-                setHealth(Health.DEGRADED, Optional.of(what));
-                replaceAllLocked(null);
-                repaired(what + "; restored");
-            } else {
-                readSucceeded();
-                if (health.state() == Health.DEGRADED) {
-                    setHealth(Health.OK, health.lastError());
-                }
+            if (lister == null) {
+                long started = System.nanoTime();
+                NftRuleset ruleset = readTable(engine, settings.table(), settings.timeout());
+                fullCheckDone(started);
+                judge(fullCheck(ruleset));
+                return;
             }
+            seen = writes;
+            table = settings.table();
+            timeout = settings.timeout();
+        } catch (FirewallException e) {
+            failed(e, true);
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("nftables watchdog round failed", e);
+            return;
+        } finally {
+            lock.unlock();
+        }
+        // the full listing of a large table takes a while: an nft process lists it while batches go on
+        long started = System.nanoTime();
+        NftRuleset ruleset = null;
+        FirewallException readFailure = null;
+        try {
+            ruleset = readTable(lister, table, timeout);
+        } catch (FirewallException e) {
+            readFailure = e;
+        } catch (RuntimeException e) {
+            LOG.error("nftables watchdog listing failed", e);
+            return;
+        }
+        lock.lock();
+        try {
+            fullCheckDone(started);
+            if (writes != seen || owners.isEmpty() || !table.equals(settings.table())) {
+                // we changed the table while it was listed: that proves nothing. Not retried at once: under
+                // steady load every listing would meet a change, and listing back to back starves the batches
+                return;
+            }
+            if (readFailure != null) {
+                throw readFailure;
+            }
+            judge(fullCheck(ruleset));
         } catch (FirewallException e) {
             failed(e, true);
         } catch (RuntimeException e) {
@@ -451,12 +502,36 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         }
     }
 
-    private long fullCheckEvery() {
-        long elements = 0;
+    /** Compares a full listing with every owner's state (under the lock). */
+    private Optional<String> fullCheck(NftRuleset ruleset) {
+        List<String> problems = new ArrayList<>();
         for (OwnerState s : owners.values()) {
-            elements += 3L * (s.forwards.size() + s.bindings.size());
+            ruleset.check(s.names, s.snapshot()).ifPresent(p -> problems.add("owner " + s.names.owner() + ": " + p));
         }
-        return Math.max(1, elements / FULL_CHECK_ELEMENTS);
+        return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+    }
+
+    /** Repairs what the watchdog found, or records a good round (under the lock). */
+    private void judge(Optional<String> problem) throws FirewallException {
+        if (problem.isPresent()) {
+            String what = "table ip " + settings.table() + ": " + problem.get();
+            LOG.warn("nftables: {}; it was changed from outside, restoring it", what);
+            setHealth(Health.DEGRADED, Optional.of(what));
+            replaceAllLocked(null);
+            repaired(what + "; restored");
+            nextFullCheckMillis = 0; // confirm the repair with a full comparison next round
+        } else {
+            readSucceeded();
+            if (health.state() == Health.DEGRADED) {
+                setHealth(Health.OK, health.lastError());
+            }
+        }
+    }
+
+    /** Schedules the next full comparison by what this one cost (under the lock). */
+    private void fullCheckDone(long startedNanos) {
+        long tookMillis = (System.nanoTime() - startedNanos) / 1_000_000;
+        nextFullCheckMillis = clock.millis() + Math.max(FULL_CHECK_MIN_INTERVAL.toMillis(), tookMillis * FULL_CHECK_DUTY);
     }
 
     // --- health
@@ -497,6 +572,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     // --- engine
 
     private void nft(String script) throws FirewallException {
+        writes++; // even a refused transaction: the watchdog's listing in progress is then not trusted
         engine.run(script, settings.timeout());
     }
 
@@ -512,6 +588,26 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
             throw e;
         }
         return parse(words, json);
+    }
+
+    /** The watchdog's listing: elements only as fingerprints, so its memory does not grow with the table. */
+    private static NftRuleset readTable(NftEngine with, String table, Duration timeout) throws FirewallException {
+        List<String> words = List.of("list", "table", "ip", table);
+        CharSequence json;
+        try {
+            json = with.list(words, timeout);
+        } catch (FirewallException e) {
+            if (e.exitStatus() != FirewallException.NO_EXIT && e.stderr().contains("No such file or directory")) {
+                return NftRuleset.absent();
+            }
+            throw e;
+        }
+        try {
+            return NftRuleset.parseFingerprints(json, table);
+        } catch (IllegalArgumentException e) {
+            throw new FirewallException("cannot read the output of nft -j " + String.join(" ", words) + " ("
+                    + with.name() + "): " + e.getMessage(), List.of(), FirewallException.NO_EXIT, "", e);
+        }
     }
 
     private NftRuleset readChains() throws FirewallException {

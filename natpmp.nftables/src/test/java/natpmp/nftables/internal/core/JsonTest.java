@@ -37,4 +37,27 @@ class JsonTest {
         assertThatThrownBy(() -> Json.parse("tru")).hasMessageContaining("literal");
         assertThatThrownBy(() -> Json.parse("-")).hasMessageContaining("digit");
     }
+
+    @Test
+    void streamsChosenArraysItemByItemWithTheMembersReadBefore() {
+        List<String> seen = new java.util.ArrayList<>();
+        Json.ItemSink sink = new Json.ItemSink() {
+            @Override
+            public boolean streams(String key, Map<String, Object> objectSoFar) {
+                return key.equals("elem") && "s".equals(objectSoFar.get("name"));
+            }
+
+            @Override
+            public void item(Map<String, Object> objectSoFar, Object item) {
+                seen.add(objectSoFar.get("name") + "=" + item);
+            }
+        };
+        Object v = Json.parse("[{\"name\": \"s\", \"elem\": [1, [2, 3], {\"k\": 4}]},"
+                + " {\"name\": \"t\", \"elem\": [5]}, {\"name\": \"s\", \"elem\": []}]", sink);
+        assertThat(seen).containsExactly("s=1", "s=[2, 3]", "s={k=4}");
+        assertThat(v).isEqualTo(List.of(Map.of("name", "s", "elem", 3L), Map.of("name", "t", "elem", List.of(5L)),
+                Map.of("name", "s", "elem", 0L)));
+        assertThatThrownBy(() -> Json.parse("{\"name\": \"s\", \"elem\": [1 2]}", sink))
+                .hasMessageContaining("expected ',' or ']'");
+    }
 }

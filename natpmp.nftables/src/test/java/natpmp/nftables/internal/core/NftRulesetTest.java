@@ -46,6 +46,29 @@ class NftRulesetTest {
     }
 
     @Test
+    @DisplayName("fingerprint read-back (the watchdog's, memory independent of the table size) judges like the full one")
+    void fingerprintsJudgeLikeTheFullListing() {
+        FirewallState fewer = new FirewallState(WITH_ADDRESS, Set.of(WEB), NATPMP_STATE.bindings());
+        for (String listing : List.of("list-two-owners.json", "list-element-deleted.json")) {
+            NftRuleset full = read(listing);
+            NftRuleset lean = NftRuleset.parseFingerprints(Golden.read(listing), "natpmp");
+            for (FirewallState state : List.of(NATPMP_STATE, fewer)) {
+                assertThat(lean.check(NATPMP, state).isPresent()).as("%s against %s", listing, state)
+                        .isEqualTo(full.check(NATPMP, state).isPresent());
+            }
+            assertThat(lean.check(NETMAP, NETMAP_STATE)).isEmpty();
+        }
+        assertThat(NftRuleset.parseFingerprints(Golden.read("list-element-deleted.json"), "natpmp")
+                .check(NATPMP, NATPMP_STATE)).hasValueSatisfying(p -> assertThat(p)
+                        .contains("targets_natpmp has 1 elements, not the 2 expected"));
+        // the same count with one element changed is still told apart
+        FirewallState moved = new FirewallState(WITH_ADDRESS, Set.of(WEB, new natpmp.api.PortForward(SSH.protocol(),
+                SSH.externalPort() + 1, SSH.internalAddress(), SSH.internalPort())), NATPMP_STATE.bindings());
+        assertThat(NftRuleset.parseFingerprints(Golden.read("list-two-owners.json"), "natpmp").check(NATPMP, moved))
+                .hasValueSatisfying(p -> assertThat(p).contains("dnat_natpmp has 2 elements, not the 2 expected ones"));
+    }
+
+    @Test
     @DisplayName("without a known topology the external interface is read from the rules")
     void interfaceFromRules() {
         FirewallState s = read("list-two-owners.json").installed(NATPMP, Optional.empty());

@@ -184,6 +184,78 @@ class NftablesFirewallTest {
     }
 
     @Test
+    @DisplayName("watchdog: the full listing runs without the lock; one older than our last transaction is not judged")
+    void watchdogListingDoesNotHoldUpBatches() throws Exception {
+        FirewallState state = new FirewallState(WITH_ADDRESS, Set.of(WEB, SSH), Set.of(
+                new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"))));
+        java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.atomic.AtomicReference<NftablesFirewall> subject = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean batchRan = new java.util.concurrent.atomic.AtomicBoolean();
+        natpmp.exec.ProcessRunner lister = new natpmp.exec.ProcessRunner() {
+            @Override
+            public CommandResult run(natpmp.exec.Command command) throws natpmp.exec.CommandException {
+                CommandResult listing = runner.run(command); // shows the table without the batch below
+                FirewallChange removeSsh = FirewallChange.forwards(Set.of(), Set.of(SSH));
+                runner.expect(List.of("nft", "-f", "-"), x -> true, new Exits(new CommandResult(0, "", "")));
+                try {
+                    other.submit(() -> {
+                        subject.get().apply("natpmp", removeSsh);
+                        return null;
+                    }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new AssertionError("the batch waited for the watchdog's listing", e);
+                }
+                batchRan.set(true);
+                return listing;
+            }
+
+            @Override
+            public boolean isExecutable(String program) {
+                return true;
+            }
+        };
+        NftablesFirewall fw = new NftablesFirewall(new NftProcessEngine(runner), new NftProcessEngine(lister),
+                NftSettings.of("natpmp", 5000, 0), clock);
+        try {
+            expectApply(fresh(state));
+            fw.reconcile("natpmp", state);
+            subject.set(fw);
+            runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+            runner.expect(Golden.read("list-two-owners.json"), LIST_TABLE.toArray(String[]::new));
+            fw.watchOnce();
+            assertThat(batchRan).isTrue();
+            assertThat(runner.pending()).as("no rewrite from a stale listing").isZero();
+            assertThat(fw.health().repairs()).isZero();
+            assertThat(fw.health().state()).isEqualTo(Health.OK);
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("watchdog: the full element comparison is rationed (every 10 s at least); the chain check runs every round")
+    void watchdogRationsTheFullComparison() throws FirewallException {
+        FirewallState state = new FirewallState(WITH_ADDRESS, Set.of(WEB, SSH), Set.of(
+                new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"))));
+        expectApply(fresh(state));
+        firewall.reconcile("natpmp", state);
+        runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+        runner.expect(Golden.read("list-two-owners.json"), LIST_TABLE.toArray(String[]::new));
+        firewall.watchOnce();
+        for (int i = 0; i < 3; i++) { // within the next 10 s: chains only (the strict runner refuses anything else)
+            now.set(now.get().plusSeconds(3));
+            runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+            firewall.watchOnce();
+        }
+        now.set(now.get().plusSeconds(1));
+        runner.expect(Golden.read("list-chains.json"), LIST_CHAINS.toArray(String[]::new));
+        runner.expect(Golden.read("list-two-owners.json"), LIST_TABLE.toArray(String[]::new));
+        firewall.watchOnce();
+        assertThat(runner.pending()).isZero();
+        assertThat(firewall.health().state()).isEqualTo(Health.OK);
+    }
+
+    @Test
     @DisplayName("watchdog: a failing read marks FAILED, the next good read clears it")
     void watchdogReadFailure() throws FirewallException {
         expectApply(fresh(S1));

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
 
 /**
@@ -69,9 +70,32 @@ import java.util.random.RandomGenerator;
  * ticket it joined completes. A renewal of a mapping already in the kernel changes only its expiry and is
  * answered at once ({@link Reply}). Changes no client asked for (expiry, static mappings, administration)
  * come back as {@link InternalChange} tickets that complete the same way.
+ *
+ * <h2>Renewals without the owner thread</h2>
+ * The engine is owned by one thread, but renewals are most of the traffic and change no rule, so it publishes
+ * {@link #renewable}: a concurrent view of the NAT-PMP mappings whose rule is in the kernel (no change pending).
+ * A receive thread may answer a renewal from it at once and report it with {@link #renewedElsewhere}, which
+ * moves the expiry (or, if the mapping went away in between, asks for it again with the port the client was
+ * told). The view is updated only at points where the table and the pending changes agree.
  */
 public final class NatPmpEngine {
     private static final long MILLIS_PER_SECOND = 1000;
+    /**
+     * A renewal is answered off the owner thread only while the mapping has at least this much left, so that
+     * it cannot meet the mapping's own expiry on the way.
+     */
+    static final long FAST_RENEWAL_MARGIN_MILLIS = 2000;
+
+    /**
+     * A renewal answered without the owner thread.
+     *
+     * @param reply   the response datagram
+     * @param key     the mapping renewed, or null when the answer is a refusal (rate limit)
+     * @param port    its external port
+     * @param granted the lifetime granted, seconds
+     */
+    public record FastAnswer(byte[] reply, MappingKey key, int port, long granted) {
+    }
 
     private final MappingTable table = new MappingTable();
     private final GatewayPorts gatewayPorts;
@@ -82,7 +106,10 @@ public final class NatPmpEngine {
     private final Map<MappingKey, Long> pendingByKey = new HashMap<>();
     /** Keys whose expiry moved since {@link #drainRenewed}: the listener saves those lazily. */
     private final Set<MappingKey> renewedKeys = new HashSet<>();
-    private EngineSettings settings;
+    /** NAT-PMP mappings in the kernel with no change pending; read by other threads, written by the owner. */
+    private final ConcurrentHashMap<MappingKey, Lease> renewableView = new ConcurrentHashMap<>();
+    /** Volatile: the receive threads read the lifetime policy for the renewals they answer. */
+    private volatile EngineSettings settings;
     private PortAllocator allocator;
     private Optional<Inet4Address> externalAddress = Optional.empty();
     private boolean backendAvailable;
@@ -298,6 +325,7 @@ public final class NatPmpEngine {
         table.put(renewed);
         version++;
         renewed(lease.key());
+        syncView(lease.key());
         Plan plan = new Plan(m.protocol(), ResultCode.SUCCESS, m.internalPort(), lease.externalPort(), granted);
         Long awaiting = pendingByKey.get(lease.key());
         if (awaiting != null) {
@@ -349,6 +377,7 @@ public final class NatPmpEngine {
             if (t == null) {
                 continue;
             }
+            t.mods.forEach(mod -> syncView(mod.key));
             done.add(t.plan.map(p -> new Completion(id, p.result, NatPmpCodec.encode(p.response(sssoe))))
                     .orElseGet(() -> new Completion(id, ResultCode.SUCCESS, new byte[0])));
             for (Waiter w : t.waiters) {
@@ -378,6 +407,7 @@ public final class NatPmpEngine {
             for (int i = t.mods.size() - 1; i >= 0; i--) {
                 rollback(t.mods.get(i));
             }
+            t.mods.forEach(mod -> syncView(mod.key));
             done.add(t.plan.map(p -> new Completion(id, ResultCode.NETWORK_FAILURE,
                     NatPmpCodec.encode(p.failure(sssoe))))
                     .orElseGet(() -> new Completion(id, ResultCode.NETWORK_FAILURE, new byte[0])));
@@ -523,6 +553,7 @@ public final class NatPmpEngine {
                 rejected.add(l);
             } else {
                 table.put(l);
+                syncView(k);
             }
         }
         version++;
@@ -575,6 +606,93 @@ public final class NatPmpEngine {
 
     private void renewed(MappingKey key) {
         renewedKeys.add(key);
+    }
+
+    /** Puts {@code key} in the renewable view exactly when its mapping is a NAT-PMP one with no change pending. */
+    private void syncView(MappingKey key) {
+        Lease l = table.get(key).orElse(null);
+        if (l != null && !l.isStatic() && !pendingByKey.containsKey(key)) {
+            renewableView.put(key, l);
+        } else {
+            renewableView.remove(key);
+        }
+    }
+
+    /**
+     * Thread safe: the NAT-PMP mapping for {@code key} if its rule is in the kernel and no change of it is on
+     * the way. Its expiry may be a little behind (renewals answered elsewhere move it later).
+     *
+     * @param key a mapping key
+     * @return the mapping, or null
+     */
+    public Lease renewable(MappingKey key) {
+        return renewableView.get(key);
+    }
+
+    /**
+     * Thread safe: answers {@code m} at once if it renews a mapping whose rule is in the kernel (N14: same
+     * external port; N17: lifetime from the policy), or refuses it if the client is over its rate limit. The
+     * caller has checked what the owner would check first: the service is enabled, there is an external address
+     * and a backend (N7), the client is on a LAN (N15). The caller must report a renewal with
+     * {@link #renewedElsewhere} on the owner thread.
+     *
+     * @param client    the sender
+     * @param m         the request
+     * @param nowMillis monotonic now
+     * @param sssoe     the current Seconds Since Start of Epoch
+     * @return the answer, or empty when the request must go to the owner thread
+     */
+    public Optional<FastAnswer> answerRenewal(Inet4Address client, MapRequest m, long nowMillis, long sssoe) {
+        if (m.isDelete() || m.internalPort() == 0) {
+            return Optional.empty();
+        }
+        MappingKey key = new MappingKey(client, m.protocol(), m.internalPort());
+        Lease lease = renewableView.get(key);
+        if (lease == null || lease.expiresAt() - nowMillis < FAST_RENEWAL_MARGIN_MILLIS) {
+            return Optional.empty();
+        }
+        if (!rateLimiter.tryAcquire(client, nowMillis)) {
+            return Optional.of(new FastAnswer(NatPmpCodec.encode(new MapResponse(m.protocol(),
+                    ResultCode.OUT_OF_RESOURCES, sssoe, m.internalPort(), 0, 0)), null, 0, 0)); // N21
+        }
+        long granted = settings.lifetimes().grant(m.requestedLifetime());
+        return Optional.of(new FastAnswer(NatPmpCodec.encode(new MapResponse(m.protocol(), ResultCode.SUCCESS, sssoe,
+                m.internalPort(), lease.externalPort(), granted)), key, lease.externalPort(), granted));
+    }
+
+    /**
+     * A renewal was answered by another thread from {@link #renewable}: extends the mapping by the lifetime the
+     * client was granted, counted from when it was answered. If the mapping is gone by now (it expired or was
+     * deleted in between), the client still holds our answer, so the mapping is asked for again with the port
+     * it was told; that change comes back for the firewall like any other.
+     *
+     * @param key        the mapping
+     * @param port       the external port the client was told
+     * @param granted    the lifetime the client was told, seconds
+     * @param answeredAt monotonic millis of the answer
+     * @return the change to apply when the mapping had to be made again, else empty
+     */
+    public Optional<InternalChange> renewedElsewhere(MappingKey key, int port, long granted, long answeredAt) {
+        Optional<Lease> current = table.get(key);
+        if (current.isPresent()) {
+            Lease l = current.get();
+            long expiresAt = answeredAt + granted * MILLIS_PER_SECOND;
+            if (l.isStatic() || l.externalPort() != port) {
+                return Optional.empty(); // replaced meanwhile: that mapping's own requests decide
+            }
+            // the lifetime counts from the answer, shorter or longer than before (N17), as on the owner thread
+            table.put(new Lease(key, port, Origin.NATPMP, granted, expiresAt));
+            version++;
+            renewed(key);
+            syncView(key);
+            return Optional.empty();
+        }
+        if (!table.isAvailable(key.client(), key.protocol(), key.internalPort(), port)) {
+            return Optional.empty(); // someone else holds that port now; the client's next renewal gets another
+        }
+        Lease lease = new Lease(key, port, Origin.NATPMP, granted, answeredAt + granted * MILLIS_PER_SECOND);
+        table.put(lease);
+        return internal(List.of(), List.of(lease));
     }
 
     /** @return every mapping, ordered by client, protocol and internal port */
@@ -692,6 +810,7 @@ public final class NatPmpEngine {
         void record(MappingKey key, Optional<Lease> before, Optional<Lease> after) {
             mods.add(new Modification(key, before, after));
             pendingByKey.put(key, id);
+            syncView(key);
         }
     }
 }

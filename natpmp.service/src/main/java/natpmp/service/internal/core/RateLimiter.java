@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * Per-client token buckets: {@code burst} tokens, refilled at {@code ratePerSecond}. Time is passed in.
  * Buckets that are full again are forgotten when the map grows, so memory stays bounded by the number of
- * clients active within one refill period. Not thread safe.
+ * clients active within one refill period. Thread safe: the listener's receive threads take tokens for the
+ * renewals they answer themselves, its event loop for everything else.
  */
 public final class RateLimiter {
     private static final int PRUNE_ABOVE = 1024;
@@ -32,7 +33,7 @@ public final class RateLimiter {
      * @param ratePerSecond tokens added per second, more than 0
      * @param burst         bucket size, at least 1
      */
-    public void configure(double ratePerSecond, double burst) {
+    public synchronized void configure(double ratePerSecond, double burst) {
         if (!(ratePerSecond > 0) || !(burst >= 1) || Double.isInfinite(ratePerSecond) || Double.isInfinite(burst)) {
             throw new IllegalArgumentException("rate must be > 0 and burst >= 1, were " + ratePerSecond + " and " + burst);
         }
@@ -47,7 +48,7 @@ public final class RateLimiter {
      * @param nowMillis monotonic now
      * @return whether a token was available
      */
-    public boolean tryAcquire(Inet4Address client, long nowMillis) {
+    public synchronized boolean tryAcquire(Inet4Address client, long nowMillis) {
         double[] b = buckets.get(client);
         if (b == null) {
             if (buckets.size() >= PRUNE_ABOVE) {
@@ -81,7 +82,7 @@ public final class RateLimiter {
     }
 
     /** @return how many clients are tracked (for tests) */
-    int tracked() {
+    synchronized int tracked() {
         return buckets.size();
     }
 }

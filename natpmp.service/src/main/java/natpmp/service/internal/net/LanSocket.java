@@ -139,6 +139,11 @@ public final class LanSocket implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 // never let the receive thread die on a bad datagram or a transient error
                 LOG.warn("NAT-PMP: receive on {} failed: {}", lan.address().getHostAddress(), e.toString());
+            } catch (OutOfMemoryError e) {
+                // a full heap is usually a passing peak (a large listing, a compaction): drop this datagram, the
+                // client retransmits; a dead receive thread would silence the gateway for good
+                LOG.error("NAT-PMP: out of memory while receiving on {}; datagram dropped",
+                        lan.address().getHostAddress());
             }
         }
     }

@@ -56,12 +56,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -78,9 +80,20 @@ import java.util.random.RandomGenerator;
  * whole queue, so a burst of requests costs one wake-up and becomes one firewall batch.</li>
  * <li>{@code natpmp-loop}: owns the {@link NatPmpEngine}, the sockets (for sending), every timer and all
  * mutable state of this class. Nothing else touches them.</li>
- * <li>{@code natpmp-commit}: runs one firewall job at a time (apply, reconcile, release) and then writes the
- * lease file; reports back to the loop.</li>
+ * <li>{@code natpmp-commit}: runs one firewall job at a time (apply, reconcile) and then writes the lease
+ * file; reports back to the loop.</li>
+ * <li>{@code natpmp-swap}: reconciles a newly bound backend and releases backends no longer used, so that
+ * neither holds up the batches of the commit thread.</li>
  * </ul>
+ *
+ * <h2>Backend swap (make before break)</h2>
+ * When a backend replaces one that holds every mapping, the old one becomes the <em>standby</em>: while the swap
+ * thread installs the whole table in the new backend, batches keep going to the standby, so clients are answered
+ * as fast as ever with their rule in the kernel. Every change sent to the standby meanwhile is collected; when
+ * the new backend holds the table, its first batch carries those changes (a catch-up), and only once that has
+ * succeeded is the standby released (on the swap thread). A batch the standby refuses is not failed but queued
+ * again for the new backend. Anything unusual during a swap (a topology change, the standby going away, a second
+ * swap) makes batches wait for the new backend instead.
  *
  * <h2>Group commit</h2>
  * Requests that change the kernel are queued; when no job is running the loop turns the whole queue into one
@@ -106,12 +119,12 @@ final class ListenerRuntime implements AutoCloseable {
     static final long FIRST_GAP_MILLIS = 250;
     /** How long renewals may wait before they are journaled, and how often the journal is forced to disk. */
     static final long LEASE_DEBOUNCE_MILLIS = 1000;
-    /** How often at most the O(table) {@link MappingSnapshot} is rebuilt. */
-    private static final long SNAPSHOT_DELAY_MILLIS = 250;
     /** The journal is compacted when it holds more lines than twice the table and at least this many. */
     private static final long COMPACT_MIN_LINES = 4096;
     /** Delay before a failed compaction is tried again. */
     private static final long COMPACT_RETRY_MILLIS = 10_000;
+    /** How long renewals answered by a receive thread may wait before the loop moves their expiry. */
+    private static final long RENEWAL_REPORT_DELAY_MILLIS = 20;
     /** Mapping requests handled per loop task before timers get a turn. */
     private static final int DRAIN_LIMIT = 512;
     private static final long MIN_RETRY_MILLIS = 1000;
@@ -173,10 +186,11 @@ final class ListenerRuntime implements AutoCloseable {
      * @param lines      journal lines of this job's tickets: written only when the firewall part succeeded
      * @param compaction a new snapshot to write instead of the lines, when the firewall part succeeded
      * @param forceSync  force the journal to disk now (the once-a-second tick)
+     * @param viaStandby the batch goes to the standby backend while the new one is being reconciled
      */
     private record Job(FirewallBackend backend, FirewallState state, FirewallChange change, List<Long> tickets,
-            List<FirewallBackend> release, String carried, String lines, Optional<Compaction> compaction,
-            long generation, boolean forceSync) {
+            String carried, String lines, Optional<Compaction> compaction, long generation, boolean forceSync,
+            boolean viaStandby) {
     }
 
     /** Everything needed to format a snapshot off the loop thread (leases are immutable). */
@@ -199,7 +213,7 @@ final class ListenerRuntime implements AutoCloseable {
      * subnets; N26: nothing is answered while disabled).
      */
     private record FastState(boolean enabled, List<LanNetwork> lans, Optional<Inet4Address> externalAddress,
-            long epochStartMillis) {
+            long epochStartMillis, boolean backendBound) {
         boolean fromLan(Inet4Address client) {
             for (LanNetwork lan : lans) {
                 if (lan.contains(client)) {
@@ -210,14 +224,24 @@ final class ListenerRuntime implements AutoCloseable {
         }
     }
 
-    /** A decoded mapping request on its way from a receive thread to the loop. */
-    private record Inbound(LanSocket socket, InetSocketAddress sender, Inet4Address client, Request.MapRequest request) {
+    /** What a receive thread hands to the loop, in arrival order. */
+    private sealed interface Inbound permits MapInbound, RenewedInbound {
+    }
+
+    /** A decoded mapping request for the loop to handle and answer. */
+    private record MapInbound(LanSocket socket, InetSocketAddress sender, Inet4Address client,
+            Request.MapRequest request) implements Inbound {
+    }
+
+    /** A renewal the receive thread has answered already: the loop moves the expiry. */
+    private record RenewedInbound(MappingKey key, int port, long granted, long answeredAt) implements Inbound {
     }
 
     private final Params params;
     private final Optional<LeaseStore> leaseStore;
     private final ScheduledThreadPoolExecutor loop;
     private final ExecutorService commit;
+    private final ExecutorService swap;
     private final NatPmpEngine engine;
 
     // ---- owned by the loop thread (set up in the constructor before any task runs) ----
@@ -226,6 +250,17 @@ final class ListenerRuntime implements AutoCloseable {
     private final Map<Inet4Address, LanSocket> sockets = new LinkedHashMap<>();
     private FirewallBackend backend;
     private final List<FirewallBackend> toRelease = new ArrayList<>();
+    /** Backends whose release runs on the swap thread. */
+    private final List<FirewallBackend> releasing = new ArrayList<>();
+    /** The previous backend, complete, taking batches while {@link #swapTarget} is reconciled. */
+    private FirewallBackend standby;
+    /** The backend being reconciled on the swap thread, null when none. */
+    private FirewallBackend swapTarget;
+    private long swapGeneration;
+    /** Changes sent to the standby since the swap started: the new backend's catch-up. */
+    private final ChangeAccumulator sinceSwap = new ChangeAccumulator();
+    /** The new backend holds the table as of the swap start; its next batch must carry {@link #sinceSwap}. */
+    private boolean catchUpDue;
     private Optional<BackendHealth> health = Optional.empty();
     /** When the backend in use last changed (loop thread writes). */
     private Optional<Instant> lastSwap = Optional.empty();
@@ -253,7 +288,6 @@ final class ListenerRuntime implements AutoCloseable {
     private int burstSent;
     private ScheduledFuture<?> expiryTask;
     private long expiryAt = Long.MAX_VALUE;
-    private ScheduledFuture<?> snapshotTask;
     private ScheduledFuture<?> pollTask;
     private final Object malformedLock = new Object();
     private long malformedWindowStart; // guarded by malformedLock
@@ -261,10 +295,17 @@ final class ListenerRuntime implements AutoCloseable {
     private final ConcurrentLinkedQueue<Inbound> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = safe(this::drainInbox);
+    private final AtomicBoolean lazyDrainScheduled = new AtomicBoolean();
+    private final Runnable lazyDrainTask = safe(() -> {
+        lazyDrainScheduled.set(false);
+        drainInbox();
+    });
     private volatile FastState fast;
     private boolean closed;
 
     private volatile MappingSnapshot snapshot;
+    private final AtomicBoolean snapshotStale = new AtomicBoolean();
+    private volatile Thread loopThread;
 
     /**
      * Resolves the LAN entries, restores the lease file, binds the sockets and starts the threads.
@@ -291,6 +332,7 @@ final class ListenerRuntime implements AutoCloseable {
         this.loop = new ScheduledThreadPoolExecutor(1, named("natpmp-loop"));
         this.loop.setRemoveOnCancelPolicy(true);
         this.commit = Executors.newSingleThreadExecutor(named("natpmp-commit"));
+        this.swap = Executors.newSingleThreadExecutor(named("natpmp-swap"));
         try {
             if (settings.enabled()) {
                 for (LanNetwork lan : lans) {
@@ -301,6 +343,7 @@ final class ListenerRuntime implements AutoCloseable {
             sockets.values().forEach(LanSocket::close);
             loop.shutdownNow();
             commit.shutdownNow();
+            swap.shutdownNow();
             throw new IllegalStateException("NAT-PMP cannot listen: " + e.getMessage(), e);
         }
         publishSnapshot();
@@ -308,6 +351,7 @@ final class ListenerRuntime implements AutoCloseable {
     }
 
     private void start() {
+        loopThread = Thread.currentThread();
         LOG.info("NAT-PMP listener started: {} on {}, external interface {} ({}), {} mappings",
                 settings.enabled() ? "listening" : "disabled", sockets.isEmpty() ? lans : sockets.values(),
                 settings.externalInterface(), engine.externalAddress().map(Inet4Address::getHostAddress).orElse("no address"),
@@ -422,10 +466,20 @@ final class ListenerRuntime implements AutoCloseable {
             return;
         }
         if (request instanceof Request.MapRequest m) {
-            inbox.add(new Inbound(socket, sender, client, m));
-            if (drainScheduled.compareAndSet(false, true)) {
-                loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
+            if (f.backendBound() && f.externalAddress().isPresent()) {
+                // most traffic: a renewal of a mapping in the kernel changes no rule and is answered here
+                long now = now();
+                Optional<NatPmpEngine.FastAnswer> a = engine.answerRenewal(client, m, now,
+                        Epoch.seconds(f.epochStartMillis(), now));
+                if (a.isPresent()) {
+                    send(socket, sender, a.get().reply());
+                    if (a.get().key() != null) {
+                        hand(new RenewedInbound(a.get().key(), a.get().port(), a.get().granted(), now), false);
+                    }
+                    return;
+                }
             }
+            hand(new MapInbound(socket, sender, client, m), true);
             return;
         }
         // opcode 0 and errors: no table involved, answered here without waking the loop (N1, N3, N4, N6, N7)
@@ -436,6 +490,26 @@ final class ListenerRuntime implements AutoCloseable {
         }
         if (outcome instanceof Outcome.Reply r) {
             send(socket, sender, r.bytes());
+        }
+    }
+
+    /**
+     * Queues {@code in} for the loop. A request waits for the next wake-up of the loop; a renewal that was
+     * answered already only has to move an expiry, so it may wait a little and share a later wake-up with many
+     * others (the loop still handles everything in arrival order).
+     */
+    private void hand(Inbound in, boolean urgent) {
+        inbox.add(in);
+        if (urgent) {
+            if (drainScheduled.compareAndSet(false, true)) {
+                loop.execute(drainTask); // one wake-up for everything queued until the loop gets to it
+            }
+        } else if (lazyDrainScheduled.compareAndSet(false, true)) {
+            try {
+                loop.schedule(lazyDrainTask, RENEWAL_REPORT_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                lazyDrainScheduled.set(false); // stopping
+            }
         }
     }
 
@@ -452,9 +526,15 @@ final class ListenerRuntime implements AutoCloseable {
             while (handled < DRAIN_LIMIT && (in = inbox.poll()) != null) {
                 handled++;
                 try {
-                    onMapRequest(in.socket(), in.sender(), in.client(), in.request());
+                    if (in instanceof MapInbound m) {
+                        onMapRequest(m.socket(), m.sender(), m.client(), m.request());
+                    } else if (in instanceof RenewedInbound r && !closed) {
+                        engine.renewedElsewhere(r.key(), r.port(), r.granted(), r.answeredAt())
+                                .ifPresent(ic -> enqueue(ic.ticket(), ic.change(), "renewed by "
+                                        + r.key().client().getHostAddress() + " as it went away"));
+                    }
                 } catch (RuntimeException e) {
-                    LOG.error("NAT-PMP: unexpected error handling {} from {}", in.request(), in.sender(), e); // a bug
+                    LOG.error("NAT-PMP: unexpected error handling {}", in, e); // a bug
                 }
             }
         } finally {
@@ -518,7 +598,7 @@ final class ListenerRuntime implements AutoCloseable {
     /** Publishes what the receive threads answer from; call after every change of its inputs (loop thread). */
     private void publishFast() {
         fast = new FastState(settings.enabled() && !closed, List.copyOf(lans), engine.externalAddress(),
-                engine.epochStartMillis());
+                engine.epochStartMillis(), backend != null);
     }
 
     private void send(LanSocket socket, InetSocketAddress target, byte[] bytes) {
@@ -561,30 +641,168 @@ final class ListenerRuntime implements AutoCloseable {
                 journal(internalTickets, journalBacklog); // committed without a kernel: saved with the next job
                 deliver(engine.committed(internalTickets, now), Optional.empty());
             }
-            if (!toRelease.isEmpty()) {
-                submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(),
-                        List.copyOf(toRelease), carried(), "", Optional.empty(), reconcileGeneration, false));
-            }
+            releaseUnused();
             return;
         }
-        boolean reconcile = reconcileGeneration != reconciledGeneration;
-        if (queuedTickets.isEmpty() && !reconcile) {
+        FirewallBackend target = backend;
+        boolean viaStandby = false;
+        if (swapTarget != null) {
+            if (standby == null || swapGeneration != reconcileGeneration || queuedTickets.isEmpty()) {
+                return; // wait for the swap thread (nothing to do, or the standby cannot be used)
+            }
+            target = standby;
+            viaStandby = true;
+        } else if (releasing.contains(backend)) {
+            return; // bound again while its release runs: reconciled once that has finished
+        }
+        boolean reconcile = !viaStandby && reconcileGeneration != reconciledGeneration;
+        if (queuedTickets.isEmpty() && !reconcile && !(catchUpDue && !viaStandby)) {
             return;
         }
         List<Long> tickets = List.copyOf(queuedTickets);
         FirewallChange change = queuedChange.build();
         queuedTickets.clear();
         queuedChange.clear();
+        if (viaStandby) {
+            sinceSwap.append(change);
+        } else if (catchUpDue && !reconcile) {
+            ChangeAccumulator all = new ChangeAccumulator();
+            all.append(sinceSwap.build());
+            all.append(change);
+            change = all.build();
+        }
         FirewallState state = reconcile ? new FirewallState(topology(), engine.desiredForwards(), Set.of()) : null;
         StringBuilder lines = new StringBuilder();
         journal(tickets, lines);
-        submit(new Job(backend, state, change, tickets, List.copyOf(toRelease), carried(), lines.toString(),
-                compactionIfDue(now), reconcileGeneration, false));
+        submit(new Job(target, state, change, tickets, carried(), lines.toString(), compactionIfDue(now),
+                reconcileGeneration, false, viaStandby));
+    }
+
+    /**
+     * Starts installing the whole table in the new backend on the swap thread while {@link #standby} keeps
+     * taking batches (loop thread).
+     */
+    private void startSwap() {
+        FirewallBackend target = backend;
+        swapTarget = target;
+        swapGeneration = reconcileGeneration;
+        sinceSwap.clear();
+        catchUpDue = false;
+        long generation = swapGeneration;
+        FirewallState state = new FirewallState(topology(), engine.desiredForwards(), Set.of());
+        long started = now();
+        swap.execute(() -> {
+            Exception error = null;
+            try {
+                target.reconcile(OWNER, state);
+            } catch (FirewallException | RuntimeException e) {
+                error = e;
+            } catch (Throwable t) { // the swap must end whatever happens, or batches would wait for it for ever
+                LOG.error("NAT-PMP: reconciling {} failed unexpectedly", name(target), t);
+                error = new IllegalStateException("reconcile failed: " + t, t);
+            }
+            Optional<BackendHealth> h = health(target);
+            Exception failure = error;
+            onLoop(() -> swapDone(target, generation, state.forwards().size(), Optional.ofNullable(failure), h,
+                    now() - started));
+        });
+    }
+
+    private void swapDone(FirewallBackend target, long generation, int count, Optional<Exception> error,
+            Optional<BackendHealth> h, long millis) {
+        swapTarget = null;
+        if (target != backend) {
+            if (!toRelease.contains(target)) {
+                toRelease.add(target); // replaced again while it was being reconciled
+            }
+        } else if (error.isEmpty()) {
+            health = h;
+            if (generation == reconcileGeneration) {
+                reconciledGeneration = generation;
+                catchUpDue = true;
+            }
+            LOG.info("NAT-PMP: firewall backend {} holds all {} mappings ({} ms); catching up with the changes made"
+                    + " meanwhile", name(target), count, millis);
+        } else {
+            health = h;
+            LOG.warn("NAT-PMP: firewall backend {} could not take the mappings: {}; {} keeps them until it can",
+                    name(target), error.get().getMessage(), standby == null ? "nothing" : name(standby));
+            reconcileGeneration++;
+            scheduleRetry();
+        }
+        startBatch();
+        releaseUnused();
+        markSnapshot();
+    }
+
+    /** The backend in use holds everything: the standby is no longer needed. */
+    private void backendComplete() {
+        catchUpDue = false;
+        sinceSwap.clear();
+        if (standby != null) {
+            if (standby != backend && !toRelease.contains(standby)) {
+                toRelease.add(standby);
+            }
+            standby = null;
+        }
+        releaseUnused();
+    }
+
+    /**
+     * Releases, on the swap thread, the backends no longer used, once the one in use holds every mapping (or
+     * none is bound, when there is nothing to protect).
+     */
+    private void releaseUnused() {
+        if (toRelease.isEmpty() || closed) {
+            return;
+        }
+        boolean safe = backend == null
+                || swapTarget == null && !catchUpDue && standby == null && reconciledGeneration == reconcileGeneration;
+        if (!safe) {
+            return;
+        }
+        for (FirewallBackend old : List.copyOf(toRelease)) {
+            if (old == backend || releasing.contains(old)) {
+                continue;
+            }
+            toRelease.remove(old);
+            releasing.add(old);
+            swap.execute(() -> {
+                try {
+                    old.release(OWNER);
+                    LOG.info("NAT-PMP: released our rules from firewall backend {}", name(old));
+                } catch (FirewallException | RuntimeException e) {
+                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(old),
+                            e.getMessage());
+                }
+                onLoop(() -> {
+                    releasing.remove(old);
+                    startBatch();
+                });
+            });
+        }
+    }
+
+    private static Optional<BackendHealth> health(FirewallBackend b) {
+        try {
+            return Optional.of(b.health());
+        } catch (RuntimeException e) {
+            LOG.debug("NAT-PMP: backend health unavailable", e);
+            return Optional.empty();
+        }
     }
 
     private void submit(Job job) {
         inFlight = true;
-        commit.execute(() -> runJob(job));
+        commit.execute(() -> {
+            try {
+                runJob(job);
+            } catch (Throwable t) { // e.g. out of memory: the job must still end, or no batch would ever start again
+                LOG.error("NAT-PMP: firewall job failed unexpectedly", t);
+                Exception failure = new IllegalStateException("firewall job failed: " + t, t);
+                onLoop(() -> jobDone(job, Optional.of(failure), false, Optional.empty()));
+            }
+        });
     }
 
     /** On the commit thread: kernel first, then the lease file, then back to the loop. */
@@ -601,32 +819,12 @@ final class ListenerRuntime implements AutoCloseable {
         } catch (FirewallException | RuntimeException e) {
             error = e;
         }
-        List<FirewallBackend> released = new ArrayList<>();
-        boolean compacted = persist(job, error == null);
-        if (error == null) {
-            for (FirewallBackend old : job.release()) {
-                try {
-                    old.release(OWNER);
-                    LOG.info("NAT-PMP: released our rules from firewall backend {}", name(old));
-                } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(old),
-                            e.getMessage());
-                }
-                released.add(old);
-            }
-        }
-        Optional<BackendHealth> h = Optional.empty();
-        if (job.backend() != null) {
-            try {
-                h = Optional.of(job.backend().health());
-            } catch (RuntimeException e) {
-                LOG.debug("NAT-PMP: backend health unavailable", e);
-            }
-        }
+        // a batch the standby refused is queued again, so its lines are not journaled yet
+        boolean compacted = persist(job, error == null, !(job.viaStandby() && error != null));
+        Optional<BackendHealth> h = job.backend() == null ? Optional.empty() : health(job.backend());
         Exception failure = error;
-        Optional<BackendHealth> health2 = h;
         try {
-            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), released, compacted, health2)));
+            loop.execute(safe(() -> jobDone(job, Optional.ofNullable(failure), compacted, h)));
         } catch (RejectedExecutionException e) {
             LOG.debug("NAT-PMP: loop stopped before a firewall job finished");
         }
@@ -638,7 +836,7 @@ final class ListenerRuntime implements AutoCloseable {
      *
      * @return whether the job's compaction was written
      */
-    private boolean persist(Job job, boolean succeeded) {
+    private boolean persist(Job job, boolean succeeded, boolean writeCarried) {
         if (leaseStore.isEmpty()) {
             return false;
         }
@@ -654,7 +852,7 @@ final class ListenerRuntime implements AutoCloseable {
                 LOG.debug("NAT-PMP: lease journal compacted into a snapshot of {} mappings in {} ms", c.leases().size(),
                         lastSyncMillis - started);
             } else {
-                String text = succeeded ? job.carried() + job.lines() : job.carried();
+                String text = succeeded ? job.carried() + job.lines() : writeCarried ? job.carried() : "";
                 if (!text.isEmpty()) {
                     store.append(text);
                 }
@@ -681,8 +879,7 @@ final class ListenerRuntime implements AutoCloseable {
         return compacted;
     }
 
-    private void jobDone(Job job, Optional<Exception> error, List<FirewallBackend> released, boolean compacted,
-            Optional<BackendHealth> h) {
+    private void jobDone(Job job, Optional<Exception> error, boolean compacted, Optional<BackendHealth> h) {
         inFlight = false;
         if (job.compaction().isPresent() && !compacted) {
             compactDue = true; // the journal still holds everything since the old snapshot
@@ -691,15 +888,39 @@ final class ListenerRuntime implements AutoCloseable {
         if (job.backend() != null && job.backend() == backend) {
             health = h;
         }
-        toRelease.removeAll(released);
         long now = now();
-        if (error.isEmpty()) {
+        if (job.viaStandby() && error.isPresent()) {
+            // not the client's problem: the new backend takes this batch once it holds the table
+            LOG.info("NAT-PMP: standby backend {} refused a batch of {} changes ({}); it waits for {}",
+                    name(job.backend()), job.tickets().size(), error.get().getMessage(), name(backend));
+            if (standby == job.backend()) {
+                standby = null;
+                if (job.backend() != backend && !toRelease.contains(job.backend())) {
+                    toRelease.add(job.backend());
+                }
+            }
+            List<Long> newerTickets = List.copyOf(queuedTickets);
+            FirewallChange newer = queuedChange.build();
+            queuedTickets.clear();
+            queuedChange.clear();
+            queuedTickets.addAll(job.tickets());
+            queuedTickets.addAll(newerTickets);
+            queuedChange.append(job.change());
+            queuedChange.append(newer);
+            if (job.carried().length() > 0) {
+                journalBacklog.insert(0, job.carried());
+            }
+        } else if (error.isEmpty()) {
             if (job.state() != null) {
                 if (job.generation() == reconcileGeneration) {
                     reconciledGeneration = job.generation();
                 }
                 LOG.info("NAT-PMP: firewall backend {} holds all {} mappings", name(job.backend()),
                         job.state().forwards().size());
+            }
+            if (job.backend() != null && job.backend() == backend && !job.viaStandby()
+                    && reconciledGeneration == reconcileGeneration && swapTarget == null) {
+                backendComplete();
             }
             retryDelay = MIN_RETRY_MILLIS;
             logChanges(job.tickets());
@@ -863,8 +1084,8 @@ final class ListenerRuntime implements AutoCloseable {
         long now = now();
         Optional<Compaction> c = compactionIfDue(now);
         if (c.isPresent() || journalBacklog.length() > 0 || engine.hasRenewed() || leaseStore.get().unsynced()) {
-            submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), List.of(), carried(),
-                    "", c, reconcileGeneration, true));
+            submit(new Job(null, null, FirewallChange.forwards(Set.of(), Set.of()), List.of(), carried(), "", c,
+                    reconcileGeneration, true, false));
         }
     }
 
@@ -965,13 +1186,9 @@ final class ListenerRuntime implements AutoCloseable {
 
     // ------------------------------------------------------------------ snapshot
 
+    /** The table changed: the next reader gets a fresh snapshot (built only when someone reads, O(table)). */
     private void markSnapshot() {
-        if (snapshotTask == null && !closed) {
-            snapshotTask = loop.schedule(safe(() -> {
-                snapshotTask = null;
-                publishSnapshot();
-            }), SNAPSHOT_DELAY_MILLIS, TimeUnit.MILLISECONDS);
-        }
+        snapshotStale.set(true);
     }
 
     private void publishSnapshot() {
@@ -988,9 +1205,40 @@ final class ListenerRuntime implements AutoCloseable {
                 b == null ? List.of() : health.map(List::of).orElse(List.of()));
     }
 
-    /** @return the latest snapshot (any thread) */
+    /**
+     * @return a snapshot of the current state (any thread; a stale one is rebuilt on the loop first, waiting at
+     *         most a second, else the last one)
+     */
     MappingSnapshot snapshot() {
-        return snapshot;
+        if (!snapshotStale.get()) {
+            return snapshot;
+        }
+        if (Thread.currentThread() == loopThread) {
+            refreshSnapshot();
+            return snapshot;
+        }
+        CompletableFuture<MappingSnapshot> f = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                try {
+                    refreshSnapshot();
+                } finally {
+                    f.complete(snapshot);
+                }
+            });
+            return f.get(1, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+            return snapshot;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return snapshot;
+        }
+    }
+
+    private void refreshSnapshot() {
+        if (snapshotStale.getAndSet(false)) {
+            publishSnapshot();
+        }
     }
 
     // ------------------------------------------------------------------ backend (any thread -> loop)
@@ -1001,19 +1249,37 @@ final class ListenerRuntime implements AutoCloseable {
                 return;
             }
             FirewallBackend previous = backend;
+            // make before break only from a backend that holds every mapping, and one swap at a time
+            boolean previousComplete = previous != null && swapTarget == null && standby == null && !catchUpDue
+                    && reconciledGeneration == reconcileGeneration && !releasing.contains(previous);
             backend = b;
             lastSwap = Optional.of(Instant.ofEpochMilli(params.wallMillis().getAsLong()));
             toRelease.remove(b);
+            health = Optional.empty();
+            engine.setBackendAvailable(true);
+            publishFast();
+            reconcileGeneration++;
             if (previous != null) {
-                toRelease.add(previous); // released only once the new one holds everything
                 LOG.info("NAT-PMP: firewall backend {} replaces {}; installing {} mappings", name(b), name(previous),
                         engine.size());
             } else {
                 LOG.info("NAT-PMP: firewall backend {} bound; installing {} mappings", name(b), engine.size());
             }
-            health = Optional.empty();
-            engine.setBackendAvailable(true);
-            reconcileGeneration++;
+            if (previousComplete && !releasing.contains(b)) {
+                standby = previous; // released only once the new one holds everything
+                startSwap();
+            } else {
+                for (FirewallBackend old : new FirewallBackend[] {previous, standby}) {
+                    if (old != null && old != b && !toRelease.contains(old)) {
+                        toRelease.add(old);
+                    }
+                }
+                if (standby != null) {
+                    standby = null;
+                    catchUpDue = false;
+                    sinceSwap.clear();
+                }
+            }
             startBatch();
             markSnapshot();
         });
@@ -1030,13 +1296,18 @@ final class ListenerRuntime implements AutoCloseable {
                 lastSwap = Optional.of(Instant.ofEpochMilli(params.wallMillis().getAsLong()));
                 health = Optional.empty();
                 engine.setBackendAvailable(false);
+                publishFast();
                 LOG.warn("NAT-PMP: firewall backend {} unbound; mapping requests get result 3 until another is bound",
                         name(b));
+            }
+            if (standby == b) {
+                standby = null; // going away: batches wait for the new backend
             }
             if (!toRelease.contains(b)) {
                 toRelease.add(b);
             }
             startBatch();
+            releaseUnused();
             markSnapshot();
         });
     }
@@ -1209,9 +1480,13 @@ final class ListenerRuntime implements AutoCloseable {
         }
         loop.shutdownNow();
         commit.shutdown();
+        swap.shutdown();
         try {
             if (!commit.awaitTermination(10, TimeUnit.SECONDS)) {
                 commit.shutdownNow();
+            }
+            if (!swap.awaitTermination(10, TimeUnit.SECONDS)) {
+                swap.shutdownNow();
             }
             loop.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -1225,8 +1500,7 @@ final class ListenerRuntime implements AutoCloseable {
         }
         closed = true;
         publishFast();
-        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask,
-                snapshotTask}) {
+        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask}) {
             if (t != null) {
                 t.cancel(false);
             }
@@ -1239,8 +1513,10 @@ final class ListenerRuntime implements AutoCloseable {
         String backlog = carried();
         int count = engine.size();
         List<FirewallBackend> release = new ArrayList<>(toRelease);
-        if (backend != null) {
-            release.add(backend);
+        for (FirewallBackend b : new FirewallBackend[] {backend, standby}) {
+            if (b != null && !release.contains(b)) {
+                release.add(b);
+            }
         }
         for (AdminOp op : adminOps.values()) {
             op.future().completeExceptionally(new IllegalStateException("the NAT-PMP listener stopped"));
@@ -1260,6 +1536,9 @@ final class ListenerRuntime implements AutoCloseable {
                 }
                 store.close();
             }
+        });
+        // on the swap thread: after a reconcile or release that may still run there
+        swap.execute(() -> {
             for (FirewallBackend b : release) {
                 try {
                     b.release(OWNER);

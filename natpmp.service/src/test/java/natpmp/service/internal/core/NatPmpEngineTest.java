@@ -71,6 +71,75 @@ class NatPmpEngineTest {
         return MapReply.of(done.get(0).reply());
     }
 
+    private Optional<NatPmpEngine.FastAnswer> fast(Inet4Address c, Protocol p, int in, long lifetime) {
+        return engine.answerRenewal(c, new MapRequest(p, in, 0, lifetime), now, engine.epochSeconds(now));
+    }
+
+    @Test
+    @DisplayName("N14 off the owner thread: only mappings in the kernel with no change pending are renewed there")
+    void n14_fastRenewalOnlyForCommittedMappings() {
+        Outcome pending = map(A, Protocol.UDP, 5000, 40000, 3600);
+        assertThat(fast(A, Protocol.UDP, 5000, 3600)).as("rule not in the kernel yet").isEmpty();
+        engine.committed(List.of(((Pending) pending).ticket()), now);
+        Optional<NatPmpEngine.FastAnswer> a = fast(A, Protocol.UDP, 5000, 60);
+        assertThat(a).isPresent();
+        assertThat(MapReply.of(a.get().reply())).isEqualTo(new MapReply(0x81, 0, 0, 5000, 40000, 60));
+        assertThat(a.get().port()).isEqualTo(40000);
+        assertThat(fast(A, Protocol.TCP, 5000, 60)).as("other protocol").isEmpty();
+        assertThat(fast(B, Protocol.UDP, 5000, 60)).as("other client").isEmpty();
+        assertThat(engine.answerRenewal(A, new MapRequest(Protocol.UDP, 5000, 0, 0), now, 0)).as("delete").isEmpty();
+        // the owner applies it: the lifetime counts from the answer, shorter than before (N17)
+        now += 10_000;
+        assertThat(engine.renewedElsewhere(a.get().key(), 40000, 60, now - 5_000)).isEmpty();
+        assertThat(engine.lease(a.get().key()).orElseThrow().expiresAt()).isEqualTo(now - 5_000 + 60_000);
+        // a deletion on its way to the kernel takes the mapping out of the view at once
+        Outcome del = map(A, Protocol.UDP, 5000, 0, 0);
+        assertThat(del).isInstanceOf(Pending.class);
+        assertThat(fast(A, Protocol.UDP, 5000, 60)).isEmpty();
+        engine.failed(List.of(((Pending) del).ticket()), now);
+        assertThat(fast(A, Protocol.UDP, 5000, 60)).as("rolled back: in the kernel again").isPresent();
+    }
+
+    @Test
+    @DisplayName("N14/N17 off the owner thread: static and nearly expired mappings go to the owner thread")
+    void n14_fastRenewalLeavesStaticAndExpiringToTheOwner() {
+        engine.setStaticMappings(List.of(new StaticMapping(Protocol.TCP, 2222, A, 22)))
+                .ifPresent(ic -> engine.committed(List.of(ic.ticket()), now));
+        assertThat(fast(A, Protocol.TCP, 22, 3600)).isEmpty();
+        mapCommitted(A, Protocol.UDP, 6000, 46000, 3);
+        now += 1_500; // 1.5 s left: under the margin
+        assertThat(fast(A, Protocol.UDP, 6000, 3600)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("N14 off the owner thread: a mapping that went away meanwhile is made again with the port the client was told")
+    void n14_fastRenewalOfAVanishedMappingMakesItAgain() {
+        mapCommitted(A, Protocol.UDP, 7000, 47000, 3600);
+        Optional<NatPmpEngine.FastAnswer> a = fast(A, Protocol.UDP, 7000, 3600);
+        assertThat(a).isPresent();
+        Outcome del = map(A, Protocol.UDP, 7000, 0, 0); // processed by the owner before the renewal notice
+        engine.committed(List.of(((Pending) del).ticket()), now);
+        Optional<InternalChange> again = engine.renewedElsewhere(a.get().key(), 47000, 3600, now);
+        assertThat(again).isPresent();
+        assertThat(again.get().change().addForwards())
+                .containsExactly(new PortForward(Protocol.UDP, 47000, A, 7000));
+        assertThat(fast(A, Protocol.UDP, 7000, 3600)).as("pending again").isEmpty();
+        engine.committed(List.of(again.get().ticket()), now);
+        assertThat(fast(A, Protocol.UDP, 7000, 3600)).isPresent();
+    }
+
+    @Test
+    @DisplayName("rate limit applies to renewals answered off the owner thread too: result 4, ports zero (N21)")
+    void fastRenewalCountsAgainstTheRateLimit() {
+        engine = engine(new EngineSettings(new PortRange(1024, 65535), List.of(), new LifetimePolicy(1, 86400), 100,
+                1000, 1, 2, new Permissions(List.of())));
+        mapCommitted(A, Protocol.UDP, 8000, 48000, 3600); // one token
+        assertThat(MapReply.of(fast(A, Protocol.UDP, 8000, 3600).orElseThrow().reply()).result()).isZero();
+        Optional<NatPmpEngine.FastAnswer> refused = fast(A, Protocol.UDP, 8000, 3600);
+        assertThat(refused.orElseThrow().key()).isNull();
+        assertThat(MapReply.of(refused.get().reply())).isEqualTo(new MapReply(0x81, 4, 0, 8000, 0, 0));
+    }
+
     @Test
     void n6_externalAddressAnswered() {
         byte[] b = ((Reply) engine.handle(A, new ExternalAddressRequest(), now)).bytes();

@@ -30,6 +30,7 @@ final class FakeBackend implements FirewallBackend {
     private volatile boolean failing;
     private volatile CountDownLatch gate;
     private volatile CountDownLatch entered;
+    private volatile CountDownLatch releaseGate;
 
     FakeBackend(String name) {
         this.name = name;
@@ -67,6 +68,14 @@ final class FakeBackend implements FirewallBackend {
 
     @Override
     public void release(String owner) {
+        CountDownLatch g = releaseGate;
+        if (g != null) {
+            try {
+                g.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
         synchronized (this) {
             calls.add("release");
             installed.remove(owner);
@@ -124,6 +133,13 @@ final class FakeBackend implements FirewallBackend {
         entered = enteredLatch;
         CountDownLatch g = new CountDownLatch(1);
         gate = g;
+        return g;
+    }
+
+    /** Calls of {@link #release(String)} block until the returned latch is counted down. */
+    CountDownLatch holdRelease() {
+        CountDownLatch g = new CountDownLatch(1);
+        releaseGate = g;
         return g;
     }
 

@@ -172,7 +172,9 @@ class ListenerRuntimeTest {
         assertThat(HexFormat.of().formatHex(a)).startsWith("00800000").endsWith("cb007101");
         // N14: renewal with another suggestion answered with the same port
         assertThat(u16(exchange(client, server, mapHex(1, client.getLocalPort(), 41000, 60)), 10)).isEqualTo(40000);
-        await("snapshot", () -> runtime.snapshot().mappings().size() == 1);
+        // the receive thread answered the renewal; the loop takes it over within a few milliseconds
+        await("snapshot", () -> runtime.snapshot().mappings().size() == 1
+                && runtime.snapshot().mappings().get(0).lifetime() == 60);
         MappingSnapshot snap = runtime.snapshot();
         assertThat(snap.externalAddress()).contains(EXT);
         assertThat(snap.backend()).contains("fake");
@@ -333,8 +335,10 @@ class ListenerRuntimeTest {
             assertThat(HexFormat.of().formatHex(a)).startsWith("00800000").endsWith("cb007101");
             byte[] bad = exchange(client, server, "0005");
             assertThat(u16(bad, 2)).as("N4: unsupported opcode").isEqualTo(5);
-            // a mapping request needs the loop: it waits until the loop is free again
-            byte[] req = HexFormat.of().parseHex(mapHex(1, 6000, 0, 600));
+            // N14: a renewal of a mapping in the kernel is answered at once too, by the receive thread
+            assertThat(u16(exchange(client, server, mapHex(1, 6000, 0, 600)), 10)).isEqualTo(46000);
+            // a new mapping needs the loop: it waits until the loop is free again
+            byte[] req = HexFormat.of().parseHex(mapHex(1, 6001, 46001, 600));
             client.send(new DatagramPacket(req, req.length, server));
             client.setSoTimeout(300);
             assertThatThrownBy(() -> client.receive(new DatagramPacket(new byte[64], 64)))
@@ -346,7 +350,7 @@ class ListenerRuntimeTest {
         client.setSoTimeout(5000);
         DatagramPacket p = new DatagramPacket(new byte[64], 64);
         client.receive(p);
-        assertThat(u16(p.getData(), 10)).as("N14: the renewal answered once the loop is free").isEqualTo(46000);
+        assertThat(u16(p.getData(), 10)).as("the new mapping answered once the loop is free").isEqualTo(46001);
         // N15: still nothing for senders outside the LAN subnets
         DatagramSocket outside = socket("127.0.0.9");
         outside.setSoTimeout(300);
@@ -424,6 +428,77 @@ class ListenerRuntimeTest {
         assertThat(first.holdsOwner()).isFalse();
         runtime.backendUnbound(second);
         assertThat(u16(exchange(a, server, mapHex(1, 5001, 0, 600)), 2)).as("no backend: 3").isEqualTo(3);
+    }
+
+    /** {@code first} holds mapping udp 5000 -> 35000; {@code second} is bound and its reconcile is held. */
+    private CountDownLatch swapWithHeldReconcile(FakeBackend first, FakeBackend second, DatagramSocket a)
+            throws Exception {
+        start();
+        runtime.backendBound(first);
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = second.hold(entered);
+        runtime.backendBound(second);
+        assertThat(entered.await(5, TimeUnit.SECONDS)).as("second reconcile started").isTrue();
+        return gate;
+    }
+
+    @Test
+    @DisplayName("backend swap: while the new backend is reconciled the old one takes the batches; the new one catches up")
+    void backendSwapServedByStandby() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        DatagramSocket a = socket("127.0.0.2");
+        CountDownLatch gate = swapWithHeldReconcile(first, second, a);
+        // the reconcile of the new backend is blocked: requests are still answered, from the old backend
+        assertThat(u16(exchange(a, server, mapHex(1, 5002, 35002, 600)), 10)).isEqualTo(35002);
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 0, 0)), 2)).as("delete during the swap").isZero();
+        assertThat(first.forwards()).extracting(PortForward::externalPort).containsExactly(35002);
+        assertThat(first.calls()).doesNotContain("release");
+        second.release();
+        gate.countDown();
+        await("old released", () -> first.calls().contains("release"));
+        assertThat(second.forwards()).as("the new backend caught up with what the old one got meanwhile")
+                .extracting(PortForward::externalPort).containsExactly(35002);
+        assertThat(second.calls()).containsSubsequence("reconcile", "apply");
+    }
+
+    @Test
+    @DisplayName("backend swap: a batch the old backend refuses during the swap waits for the new one; no result 3")
+    void backendSwapStandbyRefusalIsNotAnError() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        DatagramSocket a = socket("127.0.0.2");
+        CountDownLatch gate = swapWithHeldReconcile(first, second, a);
+        first.failing(true); // e.g. going away
+        byte[] req = HexFormat.of().parseHex(mapHex(1, 5003, 35003, 600));
+        a.send(new DatagramPacket(req, req.length, server));
+        await("the old backend refused the batch", () -> first.calls().stream().filter("apply"::equals).count() >= 2);
+        second.release();
+        gate.countDown();
+        byte[] r = receive(a);
+        assertThat(u16(r, 2)).as("result").isZero();
+        assertThat(u16(r, 10)).isEqualTo(35003);
+        assertThat(second.forwards()).extracting(PortForward::externalPort).containsExactlyInAnyOrder(35000, 35003);
+        await("old released", () -> first.calls().contains("release"));
+    }
+
+    @Test
+    @DisplayName("backend swap: releasing the old backend does not hold up requests")
+    void backendSwapReleaseDoesNotBlockRequests() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        start();
+        runtime.backendBound(first);
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        CountDownLatch releaseGate = first.holdRelease();
+        runtime.backendBound(second);
+        await("second holds the table", () -> second.forwards().size() == 1);
+        assertThat(u16(exchange(a, server, mapHex(1, 5004, 35004, 600)), 10)).isEqualTo(35004);
+        assertThat(second.forwards()).extracting(PortForward::externalPort).contains(35004);
+        releaseGate.countDown();
+        await("old released", () -> !first.holdsOwner());
     }
 
     @Test
