@@ -57,7 +57,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * </pre>
  * The WAN peer routes 198.18.0.0/15 to the gateway. One lab and one daemon per class; tests run in order.
  * Subclasses choose the backend: {@link NetmapIptablesEndToEndTest} runs every scenario,
- * {@link NetmapNftablesEndToEndTest} the basic data path.
+ * {@link NetmapNftablesEndToEnd} the basic data path.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
