@@ -238,7 +238,9 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     /** Replaces the owner's chains with {@code state}; {@code saved} is a fresh read-back, or null to read. */
     private void reconcileLocked(OwnerChains chains, FirewallState state, SavedRules saved) throws FirewallException {
         Tools t = tools();
-        SavedRules current = saved != null ? saved : read(t);
+        // the jumps are all a reconcile needs to know: four short listings, not three table dumps (which
+        // iptables-nft restarts whenever another nftables transaction commits meanwhile)
+        SavedRules current = saved != null ? saved : readJumps(t);
         restore(t, IptablesScript.reconcile(chains, state, current.jumps(chains)));
     }
 
@@ -322,7 +324,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         lock.lock();
         try {
             Tools t = tools();
-            SavedRules saved = read(t);
+            SavedRules saved = readJumps(t);
             restore(t, IptablesScript.release(List.of(new IptablesScript.Release(chains, saved.jumps(chains)))));
             owners.remove(owner);
             succeeded();
@@ -378,7 +380,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
 
     private void releaseAllLocked() throws FirewallException {
         Tools t = tools();
-        SavedRules saved = read(t);
+        SavedRules saved = readJumps(t);
         List<IptablesScript.Release> releases = new ArrayList<>();
         for (OwnerState s : owners.values()) {
             releases.add(new IptablesScript.Release(s.chains, saved.jumps(s.chains)));

@@ -35,4 +35,11 @@ class ToolsTest {
         assertThat(Tools.LEGACY.restore()).isEqualTo("iptables-legacy-restore");
         assertThat(Tools.NFT.save()).isEqualTo("iptables-nft-save");
     }
+
+    @org.junit.jupiter.api.Test
+    void theListingCommandMatchesTheFlavour() {
+        org.assertj.core.api.Assertions.assertThat(Tools.NFT.command()).isEqualTo("iptables-nft");
+        org.assertj.core.api.Assertions.assertThat(Tools.LEGACY.command()).isEqualTo("iptables-legacy");
+        org.assertj.core.api.Assertions.assertThat(Tools.PLAIN.command()).isEqualTo("iptables");
+    }
 }

@@ -49,6 +49,10 @@ class IptablesFirewallTest {
     private static final List<String> FILTER_SAVE = List.of("iptables-nft-save", "-t", "filter");
     private static final List<String> MANGLE_SAVE = List.of("iptables-nft-save", "-t", "mangle");
     private static final List<String> RESTORE = List.of("iptables-nft-restore", "--noflush", "--wait");
+    private static final List<String> LIST_PRE = List.of("iptables-nft", "-t", "nat", "-S", "PREROUTING");
+    private static final List<String> LIST_POST = List.of("iptables-nft", "-t", "nat", "-S", "POSTROUTING");
+    private static final List<String> LIST_FWD = List.of("iptables-nft", "-t", "filter", "-S", "FORWARD");
+    private static final List<String> LIST_QUE = List.of("iptables-nft", "-t", "mangle", "-S", "POSTROUTING");
     private static final OwnerChains NATPMP = OwnerChains.of("natpmp");
     private static final OwnerChains NETMAP = OwnerChains.of("netmap");
     private static final FirewallState S1 = new FirewallState(WITH_ADDRESS, Set.of(WEB, VPN), Set.of(HOST));
@@ -68,6 +72,21 @@ class IptablesFirewallTest {
         runner.expect(saves.mangle(), MANGLE_SAVE.toArray(String[]::new));
     }
 
+    /** What {@code iptables -S} of the four built-in chains prints for the tables in {@code saves}. */
+    private void expectJumps(Saves saves) {
+        expectJumps(runner, "iptables-nft", saves);
+    }
+
+    private static void expectJumps(ScriptedProcessRunner r, String command, Saves saves) {
+        String[][] builtins = {{"nat", "PREROUTING", saves.nat()}, {"nat", "POSTROUTING", saves.nat()},
+            {"filter", "FORWARD", saves.filter()}, {"mangle", "POSTROUTING", saves.mangle()}};
+        for (String[] b : builtins) {
+            StringBuilder out = new StringBuilder("-P " + b[1] + " ACCEPT\n");
+            b[2].lines().filter(l -> l.startsWith("-A " + b[1] + " ")).forEach(l -> out.append(l).append('\n'));
+            r.expect(out.toString(), command, "-t", b[0], "-S", b[1]);
+        }
+    }
+
     private void expectRestore(String script) {
         runner.expect(RESTORE, script::equals, new Exits(new CommandResult(0, "", "")));
     }
@@ -77,7 +96,7 @@ class IptablesFirewallTest {
     }
 
     private void reconcileOk(OwnerChains chains, FirewallState state, Saves before) throws FirewallException {
-        expectSaves(before);
+        expectJumps(before);
         expectRestore(IptablesScript.reconcile(chains, state, JumpCounts.NONE));
         firewall.reconcile(chains.owner(), state);
     }
@@ -89,8 +108,8 @@ class IptablesFirewallTest {
     void reconcileIsOneRestore() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         assertThat(runner.pending()).isZero();
-        assertThat(runner.seen()).extracting(Command::argv).containsExactly(NAT_SAVE, FILTER_SAVE, MANGLE_SAVE,
-                RESTORE);
+        assertThat(runner.seen()).extracting(Command::argv).containsExactly(LIST_PRE, LIST_POST, LIST_FWD,
+                LIST_QUE, RESTORE);
         assertThat(firewall.health().state()).isEqualTo(Health.OK);
         assertThat(firewall.name()).isEqualTo("iptables");
     }
@@ -99,12 +118,12 @@ class IptablesFirewallTest {
     @DisplayName("missing binary: FirewallException with argv, health FAILED, the previous state is still what we believe")
     void missingBinary() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
-        runner.expect(NAT_SAVE, s -> true, new Throws(false));
+        runner.expect(LIST_PRE, s -> true, new Throws(false));
         assertThatThrownBy(() -> firewall.reconcile("natpmp", S2)).isInstanceOfSatisfying(FirewallException.class,
                 e -> {
-                    assertThat(e.command()).isEqualTo(NAT_SAVE);
+                    assertThat(e.command()).isEqualTo(LIST_PRE);
                     assertThat(e.exitStatus()).isEqualTo(FirewallException.NO_EXIT);
-                    assertThat(e.getMessage()).contains("cannot run iptables-nft-save");
+                    assertThat(e.getMessage()).contains("cannot run iptables-nft");
                 });
         assertThat(firewall.health().state()).isEqualTo(Health.FAILED);
         assertThat(firewall.health().lastError()).hasValueSatisfying(m -> assertThat(m).contains("cannot run"));
@@ -119,7 +138,7 @@ class IptablesFirewallTest {
     @Test
     @DisplayName("non-zero exit: stderr is kept in the exception and in lastError; the next success is OK again")
     void nonZeroExitKeepsStderrAndRecovers() throws Exception {
-        expectSaves(Saves.EMPTY);
+        expectJumps(Saves.EMPTY);
         expectRestoreFails(2, "iptables-nft-restore: line 5 failed: No chain/target/match by that name.\n");
         assertThatThrownBy(() -> firewall.reconcile("natpmp", S1)).isInstanceOfSatisfying(FirewallException.class,
                 e -> {
@@ -141,7 +160,7 @@ class IptablesFirewallTest {
 
     @Test
     void timeoutIsAFailure() {
-        expectSaves(Saves.EMPTY);
+        expectJumps(Saves.EMPTY);
         runner.expect(RESTORE, s -> true, new Throws(true));
         assertThatThrownBy(() -> firewall.reconcile("natpmp", S1)).isInstanceOfSatisfying(FirewallException.class,
                 e -> {
@@ -159,10 +178,10 @@ class IptablesFirewallTest {
         FirewallChange change = FirewallChange.forwards(hundred, Set.of(WEB));
         expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(), change)));
         firewall.apply("natpmp", change);
-        assertThat(runner.seen()).hasSize(5); // three saves and the reconcile's restore, then the batch
+        assertThat(runner.seen()).hasSize(6); // four jump listings and the reconcile's restore, then the batch
         // nothing to do: no process at all
         firewall.apply("natpmp", FirewallChange.forwards(Set.of(VPN), Set.of(WEB)));
-        assertThat(runner.seen()).hasSize(5);
+        assertThat(runner.seen()).hasSize(6);
     }
 
     @Test
@@ -172,7 +191,7 @@ class IptablesFirewallTest {
         FirewallChange change = FirewallChange.forwards(Set.of(SSH), Set.of(VPN));
         expectRestoreFails(1, "iptables-nft-restore: line 2 failed: Bad rule (does a matching rule exist in that chain?).");
         Saves flushed = Saves.of(NATPMP, FirewallState.empty(WITH_ADDRESS));
-        expectSaves(flushed);
+        expectJumps(flushed);
         FirewallState after = new FirewallState(WITH_ADDRESS, Set.of(WEB, SSH), Set.of(HOST));
         expectRestore(IptablesScript.reconcile(NATPMP, after, JumpCounts.ONCE));
         firewall.apply("natpmp", change);
@@ -189,7 +208,7 @@ class IptablesFirewallTest {
     void refusedBatchWhoseRebuildFailsKeepsThePreviousState() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         expectRestoreFails(1, "first failure");
-        expectSaves(Saves.EMPTY);
+        expectJumps(Saves.EMPTY);
         expectRestoreFails(1, "second failure");
         FirewallChange change = FirewallChange.forwards(Set.of(SSH), Set.of(VPN));
         assertThatThrownBy(() -> firewall.apply("natpmp", change)).isInstanceOfSatisfying(FirewallException.class,
@@ -282,7 +301,7 @@ class IptablesFirewallTest {
         };
         IptablesFirewall fw = new IptablesFirewall(interposed, IptablesSettings.of(Variant.NFT, 5000, 0), clock);
         try {
-            expectSaves(Saves.EMPTY);
+            expectJumps(Saves.EMPTY);
             expectRestore(IptablesScript.reconcile(NATPMP, S1, JumpCounts.NONE));
             fw.reconcile("natpmp", S1);
             subject.set(fw);
@@ -362,7 +381,7 @@ class IptablesFirewallTest {
     @Test
     void releaseDeletesTheJumpsThatExistAndForgetsTheOwner() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
-        expectSaves(Saves.of(NATPMP, S1));
+        expectJumps(Saves.of(NATPMP, S1));
         expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, JumpCounts.ONCE))));
         firewall.release("natpmp");
         assertThatThrownBy(() -> firewall.apply("natpmp", FirewallChange.forwards(Set.of(SSH), Set.of())))
@@ -376,7 +395,7 @@ class IptablesFirewallTest {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         reconcileOk(NETMAP, S2, Saves.of(NATPMP, S1));
         Saves both = Saves.of(NATPMP, S1).plus(Saves.of(NETMAP, S2));
-        expectSaves(both);
+        expectJumps(both);
         expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, JumpCounts.ONCE),
                 new IptablesScript.Release(NETMAP, JumpCounts.ONCE))));
         firewall.close();
@@ -391,7 +410,7 @@ class IptablesFirewallTest {
     void queueRulesFollowBindings() throws Exception {
         FirewallState queued = Fixtures.netmapWithQueue(WITH_ADDRESS);
         reconcileOk(NETMAP, queued, Saves.EMPTY);
-        assertThat(runner.seen().get(3).stdin()).contains("-A NATPMP-NETMAP-QUE -s 192.168.50.0/24 -j NFQUEUE"
+        assertThat(runner.seen().get(4).stdin()).contains("-A NATPMP-NETMAP-QUE -s 192.168.50.0/24 -j NFQUEUE"
                 + " --queue-num 4660\n");
 
         HostBinding third = new HostBinding(Fixtures.ip("192.168.50.22"), Fixtures.ip("198.18.0.7"));
@@ -399,7 +418,7 @@ class IptablesFirewallTest {
         expectRestore(IptablesScript.change(NETMAP, WITH_ADDRESS, true,
                 Delta.of(Set.of(), queued.bindings(), change)));
         firewall.apply("netmap", change);
-        assertThat(runner.seen().get(4).stdin()).contains("-I NATPMP-NETMAP-QUE 3 -s 192.168.50.22/32 -j RETURN\n")
+        assertThat(runner.seen().get(5).stdin()).contains("-I NATPMP-NETMAP-QUE 3 -s 192.168.50.22/32 -j RETURN\n")
                 .contains("-D NATPMP-NETMAP-QUE -s 192.168.50.20/32 -j RETURN\n");
 
         FirewallState after = new FirewallState(WITH_ADDRESS, Set.of(), Set.of(Fixtures.SECOND, third),
@@ -430,9 +449,7 @@ class IptablesFirewallTest {
         IptablesFirewall auto = new IptablesFirewall(legacy, IptablesSettings.of(Variant.AUTO, 5000, 0), clock);
         legacy.expect("iptables v1.8.9 (legacy)\n", "iptables", "-V");
         for (int i = 0; i < 2; i++) {
-            legacy.expect(Saves.EMPTY.nat(), "iptables-legacy-save", "-t", "nat");
-            legacy.expect(Saves.EMPTY.filter(), "iptables-legacy-save", "-t", "filter");
-            legacy.expect(Saves.EMPTY.mangle(), "iptables-legacy-save", "-t", "mangle");
+            expectJumps(legacy, "iptables-legacy", Saves.EMPTY);
             legacy.expect(List.of("iptables-legacy-restore", "--noflush", "--wait"), s -> true,
                     new Exits(new CommandResult(0, "", "")));
             auto.reconcile("natpmp", S1);
@@ -445,10 +462,10 @@ class IptablesFirewallTest {
         ScriptedProcessRunner none = new ScriptedProcessRunner(Set.of());
         IptablesFirewall auto = new IptablesFirewall(none, IptablesSettings.of(Variant.AUTO, 5000, 0), clock);
         none.expect(List.of("iptables", "-V"), s -> true, new Throws(false));
-        none.expect(List.of("iptables-save", "-t", "nat"), s -> true, new Throws(false));
+        none.expect(List.of("iptables", "-t", "nat", "-S", "PREROUTING"), s -> true, new Throws(false));
         assertThatThrownBy(() -> auto.reconcile("natpmp", S1)).isInstanceOf(FirewallException.class);
         none.expect(List.of("iptables", "-V"), s -> true, new Throws(false));
-        none.expect(List.of("iptables-save", "-t", "nat"), s -> true, new Throws(false));
+        none.expect(List.of("iptables", "-t", "nat", "-S", "PREROUTING"), s -> true, new Throws(false));
         assertThatThrownBy(() -> auto.reconcile("natpmp", S1)).isInstanceOf(FirewallException.class);
         assertThat(none.pending()).isZero();
         assertThat(auto.health().state()).isEqualTo(Health.FAILED);
