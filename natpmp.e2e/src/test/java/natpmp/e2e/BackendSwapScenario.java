@@ -234,7 +234,7 @@ final class BackendSwapScenario implements AutoCloseable {
         LocalDateTime reconciled = rest.lines().takeWhile(l -> !holds.matcher(l).find())
                 .filter(l -> l.contains(to.id() + ": " + reconciledLine)).findFirst().map(BackendSwapScenario::time)
                 .orElse(null);
-        // the service releases the old backend before it logs "holds all": whatever is left now stays
+        // the old backend is released on the swap thread shortly after "holds all"; whatever is left after 5 s stays
         Waits.until(Duration.ofSeconds(5), Duration.ofMillis(250), () -> from.strayRules(lab).isEmpty());
         Swap swap = new Swap(how, from, to, time(start), reconciled, time(end), Integer.parseInt(count.group(1)),
                 from.strayRules(lab));

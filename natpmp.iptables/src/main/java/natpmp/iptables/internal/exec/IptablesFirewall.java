@@ -89,6 +89,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     private long nextFullCheckMillis;
 
     private volatile BackendHealth health;
+    /** Set when {@link #close()} begins: batches are refused at once instead of waiting behind the removal. */
+    private volatile boolean closing;
 
     /**
      * @param runner   runs the iptables programs
@@ -220,6 +222,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     public void reconcile(String owner, FirewallState desired) throws FirewallException {
         OwnerChains chains = OwnerChains.of(owner);
         IptablesScript.requireValid(desired.topology());
+        refuseWhileClosing();
         lock.lock();
         try {
             reconcileLocked(chains, desired, null);
@@ -247,6 +250,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
     @Override
     public void apply(String owner, FirewallChange change) throws FirewallException {
         OwnerChains chains = OwnerChains.of(owner);
+        refuseWhileClosing();
         lock.lock();
         try {
             OwnerState state = owners.get(owner);
@@ -337,6 +341,12 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         }
     }
 
+    private void refuseWhileClosing() throws FirewallException {
+        if (closing) {
+            throw new FirewallException("the iptables backend is stopping: its rules are being removed");
+        }
+    }
+
     @Override
     public BackendHealth health() {
         return health;
@@ -348,6 +358,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
         Duration timeout;
         lock.lock();
         try {

@@ -80,6 +80,8 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     private boolean failureFromRead;
 
     private volatile BackendHealth health;
+    /** Set when {@link #close()} begins: batches are refused at once instead of waiting behind the removal. */
+    private volatile boolean closing;
 
     /**
      * With one {@code nft} process per call.
@@ -244,6 +246,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     public void reconcile(String owner, FirewallState desired) throws FirewallException {
         OwnerNames names = OwnerNames.of(owner);
         NftScript.requireValid(desired);
+        refuseWhileClosing();
         lock.lock();
         try {
             // First owner of this run: start from an empty table, whatever an earlier run left behind.
@@ -270,6 +273,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     @Override
     public void apply(String owner, FirewallChange change) throws FirewallException {
         OwnerNames names = OwnerNames.of(owner);
+        refuseWhileClosing();
         lock.lock();
         try {
             OwnerState state = owners.get(owner);
@@ -374,6 +378,12 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         }
     }
 
+    private void refuseWhileClosing() throws FirewallException {
+        if (closing) {
+            throw new FirewallException("the nftables backend is stopping: its rules are being removed");
+        }
+    }
+
     @Override
     public BackendHealth health() {
         return health;
@@ -384,6 +394,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
         Duration timeout = settingsLocked().timeout();
         stopWatchdog(timeout);
         try {

@@ -123,6 +123,17 @@ final class ListenerRuntime implements AutoCloseable {
     private static final long COMPACT_MIN_LINES = 4096;
     /** Delay before a failed compaction is tried again. */
     private static final long COMPACT_RETRY_MILLIS = 10_000;
+    /**
+     * While the swap thread works on a backend (filling the new one, emptying the old one), batches to the other
+     * backend are at least this far apart. iptables-nft starts its transaction over whenever another nftables
+     * transaction commits between its read of the ruleset and its commit; at hundreds of commits a second it never
+     * gets through. A pause of this length between our commits lets it finish, at the price of at most this much
+     * extra wait for the requests of those moments.
+     */
+    private static final long SWAP_BATCH_SPACING_MILLIS = 50;
+    /** How often the release of a backend no longer used is tried, and how long apart. */
+    private static final int RELEASE_ATTEMPTS = 3;
+    private static final long RELEASE_RETRY_MILLIS = 2000;
     /** How long renewals answered by a receive thread may wait before the loop moves their expiry. */
     private static final long RENEWAL_REPORT_DELAY_MILLIS = 20;
     /** Mapping requests handled per loop task before timers get a turn. */
@@ -252,6 +263,8 @@ final class ListenerRuntime implements AutoCloseable {
     private final List<FirewallBackend> toRelease = new ArrayList<>();
     /** Backends whose release runs on the swap thread. */
     private final List<FirewallBackend> releasing = new ArrayList<>();
+    /** Failed releases so far, per backend still to release. */
+    private final Map<FirewallBackend, Integer> releaseAttempts = new HashMap<>();
     /** The previous backend, complete, taking batches while {@link #swapTarget} is reconciled. */
     private FirewallBackend standby;
     /** The backend being reconciled on the swap thread, null when none. */
@@ -271,6 +284,9 @@ final class ListenerRuntime implements AutoCloseable {
     private final Map<Long, Destination> destinations = new HashMap<>();
     private final Map<Long, AdminOp> adminOps = new HashMap<>();
     private boolean inFlight;
+    /** When the last firewall job was submitted (monotonic millis), for the spacing during swaps. */
+    private long lastSubmitMillis = Long.MIN_VALUE / 2;
+    private ScheduledFuture<?> spacingTask;
     private long reconcileGeneration = 1;
     private long reconciledGeneration;
     private final StringBuilder journalBacklog = new StringBuilder();
@@ -648,6 +664,11 @@ final class ListenerRuntime implements AutoCloseable {
         boolean viaStandby = false;
         if (swapTarget != null) {
             if (standby == null || swapGeneration != reconcileGeneration || queuedTickets.isEmpty()) {
+                if (!queuedTickets.isEmpty() && LOG.isDebugEnabled()) {
+                    LOG.debug("NAT-PMP: {} changes wait for {} (standby {}, generation {} of {})",
+                            queuedTickets.size(), name(swapTarget), standby == null ? "none" : name(standby),
+                            swapGeneration, reconcileGeneration);
+                }
                 return; // wait for the swap thread (nothing to do, or the standby cannot be used)
             }
             target = standby;
@@ -657,6 +678,15 @@ final class ListenerRuntime implements AutoCloseable {
         }
         boolean reconcile = !viaStandby && reconcileGeneration != reconciledGeneration;
         if (queuedTickets.isEmpty() && !reconcile && !(catchUpDue && !viaStandby)) {
+            return;
+        }
+        if ((swapTarget != null || !releasing.isEmpty()) && now - lastSubmitMillis < SWAP_BATCH_SPACING_MILLIS) {
+            if (spacingTask == null) {
+                spacingTask = loop.schedule(safe(() -> {
+                    spacingTask = null;
+                    startBatch();
+                }), lastSubmitMillis + SWAP_BATCH_SPACING_MILLIS - now, TimeUnit.MILLISECONDS);
+            }
             return;
         }
         List<Long> tickets = List.copyOf(queuedTickets);
@@ -767,16 +797,28 @@ final class ListenerRuntime implements AutoCloseable {
             }
             toRelease.remove(old);
             releasing.add(old);
+            int attempt = releaseAttempts.merge(old, 1, Integer::sum);
             swap.execute(() -> {
+                boolean done;
                 try {
                     old.release(OWNER);
                     LOG.info("NAT-PMP: released our rules from firewall backend {}", name(old));
+                    done = true;
                 } catch (FirewallException | RuntimeException e) {
-                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {}: {}", name(old),
+                    done = attempt >= RELEASE_ATTEMPTS;
+                    LOG.warn("NAT-PMP: could not release our rules from firewall backend {} ({}): {}", name(old),
+                            done ? "giving up; the backend removes them when it stops" : "trying again",
                             e.getMessage());
                 }
+                boolean finished = done;
                 onLoop(() -> {
                     releasing.remove(old);
+                    if (finished) {
+                        releaseAttempts.remove(old);
+                    } else if (!toRelease.contains(old) && old != backend) {
+                        toRelease.add(old);
+                        loop.schedule(safe(this::releaseUnused), RELEASE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                    }
                     startBatch();
                 });
             });
@@ -794,6 +836,7 @@ final class ListenerRuntime implements AutoCloseable {
 
     private void submit(Job job) {
         inFlight = true;
+        lastSubmitMillis = now();
         commit.execute(() -> {
             try {
                 runJob(job);
@@ -1269,6 +1312,12 @@ final class ListenerRuntime implements AutoCloseable {
                 standby = previous; // released only once the new one holds everything
                 startSwap();
             } else {
+                if (previous != null) {
+                    LOG.info("NAT-PMP: {} cannot serve while {} is filled (swap in progress {}, standby {}, catch-up"
+                            + " due {}, reconciled {} of {}, releasing {}); requests wait for {}", name(previous),
+                            name(b), swapTarget != null, standby != null, catchUpDue, reconciledGeneration,
+                            reconcileGeneration - 1, releasing.contains(previous) || releasing.contains(b), name(b));
+                }
                 for (FirewallBackend old : new FirewallBackend[] {previous, standby}) {
                     if (old != null && old != b && !toRelease.contains(old)) {
                         toRelease.add(old);
@@ -1300,9 +1349,9 @@ final class ListenerRuntime implements AutoCloseable {
                 LOG.warn("NAT-PMP: firewall backend {} unbound; mapping requests get result 3 until another is bound",
                         name(b));
             }
-            if (standby == b) {
-                standby = null; // going away: batches wait for the new backend
-            }
+            // An unbound standby stays: after a backend.target change SCR unbinds the old backend, which still
+            // works and holds every rule until the new one has them. If it is going away instead (bundle
+            // stopped), its batches fail and are queued again for the new backend.
             if (!toRelease.contains(b)) {
                 toRelease.add(b);
             }
@@ -1500,7 +1549,8 @@ final class ListenerRuntime implements AutoCloseable {
         }
         closed = true;
         publishFast();
-        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask}) {
+        for (ScheduledFuture<?> t : new ScheduledFuture<?>[] {pollTask, burstTask, expiryTask, leaseTask, retryTask,
+                spacingTask}) {
             if (t != null) {
                 t.cancel(false);
             }

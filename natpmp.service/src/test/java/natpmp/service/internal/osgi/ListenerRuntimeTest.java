@@ -450,6 +450,7 @@ class ListenerRuntimeTest {
         FakeBackend second = new FakeBackend("second");
         DatagramSocket a = socket("127.0.0.2");
         CountDownLatch gate = swapWithHeldReconcile(first, second, a);
+        runtime.backendUnbound(first); // SCR after a backend.target change: the old backend still works
         // the reconcile of the new backend is blocked: requests are still answered, from the old backend
         assertThat(u16(exchange(a, server, mapHex(1, 5002, 35002, 600)), 10)).isEqualTo(35002);
         assertThat(u16(exchange(a, server, mapHex(1, 5000, 0, 0)), 2)).as("delete during the swap").isZero();
@@ -461,6 +462,31 @@ class ListenerRuntimeTest {
         assertThat(second.forwards()).as("the new backend caught up with what the old one got meanwhile")
                 .extracting(PortForward::externalPort).containsExactly(35002);
         assertThat(second.calls()).containsSubsequence("reconcile", "apply");
+    }
+
+    @Test
+    @DisplayName("backend swap: a second swap (back again, after a configuration change) is make before break too")
+    void secondSwapServedByStandbyToo() throws Exception {
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        DatagramSocket a = socket("127.0.0.2");
+        CountDownLatch gate = swapWithHeldReconcile(first, second, a);
+        second.release();
+        gate.countDown();
+        await("first released", () -> first.calls().contains("release"));
+        assertThat(u16(exchange(a, server, mapHex(1, 5005, 35005, 600)), 10)).isEqualTo(35005); // second holds it
+        runtime.reconfigure(ListenerSettings.parse(config("lan", new String[] {"127.0.0.1/29"}, "external_interface",
+                "wan-test")));
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate2 = first.hold(entered);
+        runtime.backendBound(first);
+        assertThat(entered.await(5, TimeUnit.SECONDS)).as("first reconcile started").isTrue();
+        assertThat(u16(exchange(a, server, mapHex(1, 5006, 35006, 600)), 10)).as("answered by the standby")
+                .isEqualTo(35006);
+        first.release();
+        gate2.countDown();
+        await("second released", () -> !second.holdsOwner());
+        assertThat(first.forwards()).extracting(PortForward::externalPort).contains(35000, 35005, 35006);
     }
 
     @Test
