@@ -27,9 +27,10 @@ import natpmp.api.FirewallException;
  * lists, so its cache stays small.
  *
  * <p>libnftables talks netlink from the calling process, so the rules go into the JVM's own network namespace
- * (the daemon runs inside the gateway's). A {@code nft_ctx} must not be used by two threads at once: every call
- * is {@code synchronized} (the firewall's lock already serializes them). The calls cannot be interrupted or
- * timed out; netlink answers in microseconds to milliseconds.
+ * (the daemon runs inside the gateway's). A {@code nft_ctx} must not be used by two threads at once, two
+ * contexts may: each has its own lock, so the watchdog lists on its context while batches commit on the other,
+ * and a listing stays in native memory (no copy on the heap, however large the table). The calls cannot be
+ * interrupted or timed out; netlink answers in microseconds to milliseconds.
  */
 public final class LibNftables implements NftEngine {
     /** The shared object's file name (Debian package {@code libnftables1}). */
@@ -64,9 +65,10 @@ public final class LibNftables implements NftEngine {
     }
 
     private final Api api;
-    // guarded by this; both null once closed
-    private Pointer ctx;
-    private Pointer listCtx;
+    private final Object txLock = new Object();
+    private final Object listLock = new Object();
+    private Pointer ctx; // guarded by txLock; null once closed
+    private Pointer listCtx; // guarded by listLock; null once closed
 
     private LibNftables(Api api, Pointer ctx, Pointer listCtx) {
         this.api = api;
@@ -115,7 +117,18 @@ public final class LibNftables implements NftEngine {
     }
 
     @Override
-    public synchronized void run(String script, Duration timeout) throws FirewallException {
+    public void run(String script, Duration timeout) throws FirewallException {
+        synchronized (txLock) {
+            runLocked(script);
+        }
+    }
+
+    @Override
+    public boolean listsConcurrently() {
+        return true;
+    }
+
+    private void runLocked(String script) throws FirewallException {
         try {
             execute(ctx, script, 0, SCRIPT, "libnftables refused the transaction");
         } catch (FirewallException refused) {
@@ -167,7 +180,13 @@ public final class LibNftables implements NftEngine {
      * characters: nft prints UTF-8, and everything of ours in it is ASCII.
      */
     @Override
-    public synchronized CharSequence list(List<String> words, Duration timeout) throws FirewallException {
+    public CharSequence list(List<String> words, Duration timeout) throws FirewallException {
+        synchronized (listLock) {
+            return listLocked(words);
+        }
+    }
+
+    private CharSequence listLocked(List<String> words) throws FirewallException {
         List<String> command = new ArrayList<>(List.of("libnftables", "-j"));
         command.addAll(words);
         Pointer out = execute(listCtx, String.join(" ", words), NFT_CTX_OUTPUT_JSON, command,
@@ -233,12 +252,16 @@ public final class LibNftables implements NftEngine {
     }
 
     @Override
-    public synchronized void close() {
-        if (ctx != null) {
-            api.nft_ctx_free(ctx);
-            api.nft_ctx_free(listCtx);
-            ctx = null;
-            listCtx = null;
+    public void close() {
+        synchronized (txLock) {
+            synchronized (listLock) {
+                if (ctx != null) {
+                    api.nft_ctx_free(ctx);
+                    api.nft_ctx_free(listCtx);
+                    ctx = null;
+                    listCtx = null;
+                }
+            }
         }
     }
 }

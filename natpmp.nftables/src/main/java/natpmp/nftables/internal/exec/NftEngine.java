@@ -7,7 +7,8 @@ import natpmp.api.FirewallException;
 
 /**
  * How {@link NftablesFirewall} talks to nftables: one {@code nft} process per call ({@link NftProcessEngine}) or
- * libnftables in-process ({@link LibNftables}). Calls come one at a time, under the firewall's lock.
+ * libnftables in-process ({@link LibNftables}). Transactions come one at a time, under the firewall's lock;
+ * the watchdog may list at the same time where {@link #listsConcurrently()} says so.
  *
  * <p>Failures are {@link FirewallException}s carrying what nft printed on its error stream: an exit status other
  * than {@link FirewallException#NO_EXIT} means nftables ran and refused; {@code NO_EXIT} means it could not run.
@@ -35,6 +36,14 @@ public interface NftEngine extends AutoCloseable {
      * @throws FirewallException if the listing failed; its {@link FirewallException#stderr()} says why
      */
     CharSequence list(List<String> words, Duration timeout) throws FirewallException;
+
+    /**
+     * @return whether {@link #list} may run while another thread runs {@link #run} (a listing then still has to
+     *         be used before the next listing)
+     */
+    default boolean listsConcurrently() {
+        return false;
+    }
 
     /** Frees what the engine holds; later calls fail. Idempotent. */
     @Override

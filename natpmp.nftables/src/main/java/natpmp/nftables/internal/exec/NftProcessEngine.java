@@ -63,6 +63,12 @@ public final class NftProcessEngine implements NftEngine {
         return text.substring(0, MAX_STDERR) + " [" + (text.length() - MAX_STDERR) + " more characters]";
     }
 
+    /** @return true: every call is its own process */
+    @Override
+    public boolean listsConcurrently() {
+        return true;
+    }
+
     /** Nothing to free: every call is its own process. */
     @Override
     public void close() {

@@ -63,6 +63,11 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     private final InstantSource clock;
     /** Lists for the watchdog's full check without the lock ({@code nft} processes), or null to list under it. */
     private final NftEngine lister;
+    /**
+     * Held from a listing to the end of its parse: a listing is valid only until the next one on the same engine,
+     * and the watchdog lists without {@link #lock}.
+     */
+    private final ReentrantLock listLock = new ReentrantLock();
     private final ReentrantLock lock = new ReentrantLock();
     private final AtomicReference<ScheduledExecutorService> watchdog = new AtomicReference<>();
 
@@ -105,9 +110,9 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
 
     /**
      * @param engine   talks to nftables; this firewall owns it from now on and closes it in {@link #close()}
-     * @param lister   lists the table for the watchdog's full check while transactions go on: an engine that may
-     *                 be called concurrently ({@link NftProcessEngine}); null lists with {@code engine} under the
-     *                 lock, which holds up batches for as long as a large listing takes
+     * @param lister   lists the table for the watchdog's full check while transactions go on; null: {@code engine}
+     *                 itself where it {@linkplain NftEngine#listsConcurrently() can}, else under the lock (which
+     *                 holds up batches for as long as a large listing takes)
      * @param settings the validated configuration
      * @param clock    for the {@link BackendHealth#since()} stamps
      */
@@ -201,6 +206,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         try {
             previous = engine;
             engine = next;
+            writes++; // a listing in progress on the previous engine proves nothing
         } finally {
             lock.unlock();
         }
@@ -450,6 +456,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         long seen;
         String table;
         Duration timeout;
+        NftEngine with;
         lock.lock();
         try {
             if (owners.isEmpty()) {
@@ -461,7 +468,8 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
                 judge(problem);
                 return;
             }
-            if (lister == null) {
+            with = lister != null ? lister : engine.listsConcurrently() ? engine : null;
+            if (with == null) {
                 long started = System.nanoTime();
                 NftRuleset ruleset = readTable(engine, settings.table(), settings.timeout());
                 fullCheckDone(started);
@@ -480,12 +488,12 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        // the full listing of a large table takes a while: an nft process lists it while batches go on
+        // the full listing of a large table takes a while: it runs while batches go on
         long started = System.nanoTime();
         NftRuleset ruleset = null;
         FirewallException readFailure = null;
         try {
-            ruleset = readTable(lister, table, timeout);
+            ruleset = readTable(with, table, timeout);
         } catch (FirewallException e) {
             readFailure = e;
         } catch (RuntimeException e) {
@@ -588,6 +596,15 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     private NftRuleset readTable() throws FirewallException {
+        listLock.lock();
+        try {
+            return readTableFully();
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    private NftRuleset readTableFully() throws FirewallException {
         List<String> words = List.of("list", "table", "ip", settings.table());
         CharSequence json;
         try {
@@ -602,7 +619,17 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     }
 
     /** The watchdog's listing: elements only as fingerprints, so its memory does not grow with the table. */
-    private static NftRuleset readTable(NftEngine with, String table, Duration timeout) throws FirewallException {
+    private NftRuleset readTable(NftEngine with, String table, Duration timeout) throws FirewallException {
+        listLock.lock();
+        try {
+            return readTableListLocked(with, table, timeout);
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    private static NftRuleset readTableListLocked(NftEngine with, String table, Duration timeout)
+            throws FirewallException {
         List<String> words = List.of("list", "table", "ip", table);
         CharSequence json;
         try {
@@ -624,7 +651,12 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
     private NftRuleset readChains() throws FirewallException {
         // Lists chain names only: a few milliseconds however many elements the maps hold.
         List<String> words = List.of("list", "chains", "ip");
-        return parse(words, engine.list(words, settings.timeout()));
+        listLock.lock();
+        try {
+            return parse(words, engine.list(words, settings.timeout()));
+        } finally {
+            listLock.unlock();
+        }
     }
 
     /** Parses at once: a listing is valid only until the engine's next call. */

@@ -11,7 +11,6 @@ import natpmp.exec.SystemProcessRunner;
 import natpmp.nftables.internal.core.NftSettings;
 import natpmp.nftables.internal.exec.NftEngine;
 import natpmp.nftables.internal.exec.NftEngines;
-import natpmp.nftables.internal.exec.NftProcessEngine;
 import natpmp.nftables.internal.exec.NftablesFirewall;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -93,9 +92,8 @@ public final class NftablesBackend implements FirewallBackend {
         } catch (FirewallException e) {
             throw new IllegalArgumentException("engine=LIBRARY but " + e.getMessage(), e);
         }
-        // the watchdog's full listings run as nft processes, so that batches need not wait for them
-        NftEngine lister = runner.isExecutable(NftablesFirewall.NFT) ? new NftProcessEngine(runner) : null;
-        this.firewall = new NftablesFirewall(engine, lister, settings, InstantSource.system());
+        // the watchdog lists on the engine's own listing context (libnftables) or process, while batches go on
+        this.firewall = new NftablesFirewall(engine, settings, InstantSource.system());
         this.current = settings;
         firewall.start();
         LOG.info("nftables backend started: engine {} ({}), table ip {}, timeout {} ms, watchdog every {} ms",

@@ -35,7 +35,17 @@ public final class MappingTable {
     private final TreeMap<MappingKey, Lease> byKey = new TreeMap<>();
     private final Map<Integer, Lease> byExternal = new HashMap<>();
     private final NavigableSet<Lease> byExpiry = new TreeSet<>(BY_EXPIRY);
-    private final Map<Inet4Address, Integer> dynamicPerClient = new HashMap<>();
+    /** Per client with NAT-PMP mappings: how many, and the one address object all its keys share. */
+    private final Map<Inet4Address, ClientMappings> dynamicPerClient = new HashMap<>();
+
+    private static final class ClientMappings {
+        final Inet4Address address;
+        int count;
+
+        ClientMappings(Inet4Address address) {
+            this.address = address;
+        }
+    }
     /** External ports held for either protocol: lets the allocator skip taken runs word by word. */
     private final BitSet heldAnyProtocol = new BitSet(0x10000);
     private int dynamicCount;
@@ -115,7 +125,7 @@ public final class MappingTable {
         heldAnyProtocol.set(lease.externalPort());
         if (!lease.isStatic()) {
             byExpiry.add(lease);
-            dynamicPerClient.merge(lease.key().client(), 1, Integer::sum);
+            dynamicPerClient.computeIfAbsent(lease.key().client(), ClientMappings::new).count++;
             dynamicCount++;
         }
         return previous;
@@ -136,7 +146,7 @@ public final class MappingTable {
         }
         if (!old.isStatic()) {
             byExpiry.remove(old);
-            dynamicPerClient.computeIfPresent(key.client(), (c, n) -> n == 1 ? null : n - 1);
+            dynamicPerClient.computeIfPresent(key.client(), (c, m) -> --m.count == 0 ? null : m);
             dynamicCount--;
         }
         return Optional.of(old);
@@ -165,11 +175,22 @@ public final class MappingTable {
     }
 
     /**
+     * @param client a client address as a request brought it
+     * @return the equal address object the client's mappings already use, or {@code client} if it has none: every
+     *         packet brings its own copy, and one per mapping would cost tens of bytes each
+     */
+    public Inet4Address canonicalClient(Inet4Address client) {
+        ClientMappings m = dynamicPerClient.get(client);
+        return m == null ? client : m.address;
+    }
+
+    /**
      * @param client a client
      * @return how many NAT-PMP (non-static) mappings it holds
      */
     public int dynamicCountOf(Inet4Address client) {
-        return dynamicPerClient.getOrDefault(client, 0);
+        ClientMappings m = dynamicPerClient.get(client);
+        return m == null ? 0 : m.count;
     }
 
     /** @return how many NAT-PMP (non-static) mappings exist */

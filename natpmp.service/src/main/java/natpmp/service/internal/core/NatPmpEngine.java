@@ -241,7 +241,8 @@ public final class NatPmpEngine {
         throw new IllegalArgumentException("mapping requests need the table: " + request);
     }
 
-    private Outcome handleMap(Inet4Address client, MapRequest m, long now) {
+    private Outcome handleMap(Inet4Address sender, MapRequest m, long now) {
+        Inet4Address client = table.canonicalClient(sender);
         if (!rateLimiter.tryAcquire(client, now)) {
             return fail(m, ResultCode.OUT_OF_RESOURCES, now);
         }
