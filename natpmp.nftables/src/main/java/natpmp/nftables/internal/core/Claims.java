@@ -2,6 +2,10 @@
 package natpmp.nftables.internal.core;
 
 import java.net.Inet4Address;
+import java.util.AbstractSet;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -20,13 +24,56 @@ import natpmp.api.Protocol;
  * <p>Mutable and not thread-safe: owned by the firewall's lock, next to the owner's state it mirrors.
  */
 public final class Claims {
-    private record External(Protocol protocol, int port) {
-    }
-
     private record Internal(Inet4Address address, Protocol protocol, int port) {
     }
 
-    private final Map<External, PortForward> external = new HashMap<>();
+    /**
+     * Forwards by external protocol and port ({@link #slot}): half a megabyte once the first forward comes, less
+     * than a hash map needs for ten thousand of them. Also the owner's set of forwards ({@link #forwards()}).
+     */
+    private PortForward[] external;
+    private int forwardCount;
+    private final Set<PortForward> forwardsView = new AbstractSet<>() {
+        @Override
+        public boolean contains(Object o) {
+            return o instanceof PortForward f && f.equals(holder(f));
+        }
+
+        @Override
+        public int size() {
+            return forwardCount;
+        }
+
+        @Override
+        public Iterator<PortForward> iterator() {
+            return new Iterator<>() {
+                private int next = advance(0);
+
+                private int advance(int from) {
+                    int i = from;
+                    while (external != null && i < external.length && external[i] == null) {
+                        i++;
+                    }
+                    return i;
+                }
+
+                @Override
+                public boolean hasNext() {
+                    return external != null && next < external.length;
+                }
+
+                @Override
+                public PortForward next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    PortForward f = external[next];
+                    next = advance(next + 1);
+                    return f;
+                }
+            };
+        }
+    };
     private final Map<Internal, PortForward> internal = new HashMap<>();
     private final Map<Inet4Address, HostBinding> bindingInternal = new HashMap<>();
     private final Map<Inet4Address, HostBinding> bindingExternal = new HashMap<>();
@@ -45,8 +92,17 @@ public final class Claims {
         return c;
     }
 
-    private static External external(PortForward f) {
-        return new External(f.protocol(), f.externalPort());
+    private static int slot(PortForward f) {
+        return f.protocol().ordinal() << 16 | f.externalPort();
+    }
+
+    private PortForward holder(PortForward f) {
+        return external == null ? null : external[slot(f)];
+    }
+
+    /** @return the owner's forwards: a live, read-only view (changed only through {@link #apply}) */
+    public Set<PortForward> forwards() {
+        return Collections.unmodifiableSet(forwardsView);
     }
 
     private static Internal internal(PortForward f) {
@@ -63,10 +119,10 @@ public final class Claims {
     public void check(Delta delta) {
         Set<PortForward> removedForwards = new HashSet<>(delta.removeForwards());
         Set<HostBinding> removedBindings = new HashSet<>(delta.removeBindings());
-        Set<External> addedExternal = new HashSet<>();
+        Set<Integer> addedExternal = new HashSet<>();
         Set<Internal> addedInternal = new HashSet<>();
         for (PortForward f : delta.addForwards()) {
-            if (taken(external.get(external(f)), removedForwards) || !addedExternal.add(external(f))) {
+            if (taken(holder(f), removedForwards) || !addedExternal.add(slot(f))) {
                 throw new IllegalArgumentException("two forwards use external port " + f.protocol().keyword() + " "
                         + f.externalPort());
             }
@@ -96,7 +152,10 @@ public final class Claims {
      */
     public void apply(Delta delta) {
         for (PortForward f : delta.removeForwards()) {
-            external.remove(external(f), f);
+            if (f.equals(holder(f))) {
+                external[slot(f)] = null;
+                forwardCount--;
+            }
             internal.remove(internal(f), f);
         }
         for (HostBinding h : delta.removeBindings()) {
@@ -108,7 +167,13 @@ public final class Claims {
     }
 
     private void put(PortForward f) {
-        external.put(external(f), f);
+        if (external == null) {
+            external = new PortForward[2 << 16];
+        }
+        if (external[slot(f)] == null) {
+            forwardCount++;
+        }
+        external[slot(f)] = f;
         internal.put(internal(f), f);
     }
 

@@ -251,6 +251,23 @@ public final class LibNftables implements NftEngine {
         return p == null ? "" : p.getString(0, StandardCharsets.UTF_8.name());
     }
 
+    /** Replaces the listing context by a fresh one, which frees its cache of the listed ruleset. */
+    @Override
+    public void forgetListing() {
+        synchronized (listLock) {
+            if (listCtx == null) {
+                return;
+            }
+            try {
+                Pointer fresh = context(api);
+                api.nft_ctx_free(listCtx);
+                listCtx = fresh;
+            } catch (FirewallException e) {
+                // keep the old context: still usable, only larger
+            }
+        }
+    }
+
     @Override
     public void close() {
         synchronized (txLock) {

@@ -45,6 +45,14 @@ public interface NftEngine extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Lets go of what the last listing left behind (libnftables keeps the listed ruleset cached in its context:
+     * tens of megabytes of native memory for a large table). Call after the listing has been used.
+     */
+    default void forgetListing() {
+        // nothing kept
+    }
+
     /** Frees what the engine holds; later calls fail. Idempotent. */
     @Override
     void close();

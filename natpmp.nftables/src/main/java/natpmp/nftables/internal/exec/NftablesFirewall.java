@@ -303,8 +303,9 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
                 }
                 rebuildAfterRefusedBatch(owner, state.next(delta), e);
             }
-            delta.applyTo(state.forwards, state.bindings);
-            state.claims.apply(delta);
+            delta.removeBindings().forEach(state.bindings::remove);
+            state.bindings.addAll(delta.addBindings());
+            state.claims.apply(delta); // the forwards too: they are a view of the claims
             LOG.info("nftables: owner {}: added {} forwards and {} bindings, removed {} forwards and {} bindings",
                     owner, delta.addForwards().size(), delta.addBindings().size(), delta.removeForwards().size(),
                     delta.removeBindings().size());
@@ -600,6 +601,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         try {
             return readTableFully();
         } finally {
+            engine.forgetListing();
             listLock.unlock();
         }
     }
@@ -624,6 +626,7 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         try {
             return readTableListLocked(with, table, timeout);
         } finally {
+            with.forgetListing();
             listLock.unlock();
         }
     }
@@ -681,10 +684,10 @@ public final class NftablesFirewall implements FirewallBackend, AutoCloseable {
         OwnerState(OwnerNames names, FirewallState state) {
             this.names = names;
             this.topology = state.topology();
-            this.forwards = new HashSet<>(state.forwards());
             this.bindings = new HashSet<>(state.bindings());
             this.queueRules = Set.copyOf(state.queueRules());
             this.claims = Claims.of(state);
+            this.forwards = claims.forwards(); // one copy of the forwards, not two
         }
 
         /** @return this state with {@code delta} applied, leaving this one as it is */

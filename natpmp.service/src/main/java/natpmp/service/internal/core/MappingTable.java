@@ -33,7 +33,11 @@ public final class MappingTable {
             .thenComparing(Lease::key);
 
     private final TreeMap<MappingKey, Lease> byKey = new TreeMap<>();
-    private final Map<Integer, Lease> byExternal = new HashMap<>();
+    /**
+     * Indexed by {@link #externalIndex}: half a megabyte, less than a hash map needs for ten thousand mappings
+     * (node and boxed key: about 60 bytes each).
+     */
+    private final Lease[] byExternal = new Lease[2 << 16];
     private final NavigableSet<Lease> byExpiry = new TreeSet<>(BY_EXPIRY);
     /** Per client with NAT-PMP mappings: how many, and the one address object all its keys share. */
     private final Map<Inet4Address, ClientMappings> dynamicPerClient = new HashMap<>();
@@ -64,7 +68,7 @@ public final class MappingTable {
      * @return the mapping holding that port for that protocol, if any
      */
     public Optional<Lease> byExternalPort(Protocol protocol, int externalPort) {
-        return Optional.ofNullable(byExternal.get(externalIndex(protocol, externalPort)));
+        return Optional.ofNullable(byExternal[externalIndex(protocol, externalPort)]);
     }
 
     /**
@@ -79,10 +83,10 @@ public final class MappingTable {
      * @return whether the port can be given
      */
     public boolean isAvailable(Inet4Address client, Protocol protocol, int internalPort, int externalPort) {
-        if (byExternal.containsKey(externalIndex(protocol, externalPort))) {
+        if (byExternal[externalIndex(protocol, externalPort)] != null) {
             return false;
         }
-        Lease companion = byExternal.get(externalIndex(protocol.companion(), externalPort));
+        Lease companion = byExternal[externalIndex(protocol.companion(), externalPort)];
         return companion == null
                 || companion.key().client().equals(client) && companion.key().internalPort() == internalPort;
     }
@@ -104,7 +108,7 @@ public final class MappingTable {
      * @throws IllegalStateException if another key holds the external port for the protocol
      */
     public Optional<Lease> put(Lease lease) {
-        Lease holder = byExternal.get(externalIndex(lease.key().protocol(), lease.externalPort()));
+        Lease holder = byExternal[externalIndex(lease.key().protocol(), lease.externalPort())];
         if (holder != null && !holder.key().equals(lease.key())) {
             throw new IllegalStateException("external port " + lease.externalPort() + " is held by " + holder);
         }
@@ -112,7 +116,7 @@ public final class MappingTable {
         if (same != null && same.sameForward(lease)) {
             // a renewal: only the expiry moves, so only the expiry index changes (no counts, no port index)
             byKey.put(lease.key(), lease);
-            byExternal.put(externalIndex(lease.key().protocol(), lease.externalPort()), lease);
+            byExternal[externalIndex(lease.key().protocol(), lease.externalPort())] = lease;
             if (!lease.isStatic()) {
                 byExpiry.remove(same);
                 byExpiry.add(lease);
@@ -121,7 +125,7 @@ public final class MappingTable {
         }
         Optional<Lease> previous = remove(lease.key());
         byKey.put(lease.key(), lease);
-        byExternal.put(externalIndex(lease.key().protocol(), lease.externalPort()), lease);
+        byExternal[externalIndex(lease.key().protocol(), lease.externalPort())] = lease;
         heldAnyProtocol.set(lease.externalPort());
         if (!lease.isStatic()) {
             byExpiry.add(lease);
@@ -140,8 +144,8 @@ public final class MappingTable {
         if (old == null) {
             return Optional.empty();
         }
-        byExternal.remove(externalIndex(key.protocol(), old.externalPort()));
-        if (!byExternal.containsKey(externalIndex(key.protocol().companion(), old.externalPort()))) {
+        byExternal[externalIndex(key.protocol(), old.externalPort())] = null;
+        if (byExternal[externalIndex(key.protocol().companion(), old.externalPort())] == null) {
             heldAnyProtocol.clear(old.externalPort());
         }
         if (!old.isStatic()) {

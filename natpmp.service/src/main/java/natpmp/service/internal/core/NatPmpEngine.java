@@ -113,6 +113,7 @@ public final class NatPmpEngine {
     private PortAllocator allocator;
     private Optional<Inet4Address> externalAddress = Optional.empty();
     private boolean backendAvailable;
+    private boolean memoryLow;
     private long nextTicket = 1;
     private long version;
 
@@ -164,6 +165,19 @@ public final class NatPmpEngine {
      */
     public void setBackendAvailable(boolean available) {
         this.backendAvailable = available;
+    }
+
+    /**
+     * @param low whether the process is short of memory: new mappings then get result 4 (out of resources, N12)
+     *            while renewals and deletions go on
+     */
+    public void setMemoryLow(boolean low) {
+        this.memoryLow = low;
+    }
+
+    /** @return whether new mappings are refused for lack of memory */
+    public boolean memoryLow() {
+        return memoryLow;
     }
 
     /**
@@ -337,7 +351,7 @@ public final class NatPmpEngine {
 
     private Outcome create(MappingKey key, MapRequest m, long now) {
         Inet4Address client = key.client();
-        if (table.dynamicCountOf(client) >= settings.quotaPerClient()
+        if (memoryLow || table.dynamicCountOf(client) >= settings.quotaPerClient()
                 || table.dynamicCount() >= settings.globalLimit()) {
             return fail(m, ResultCode.OUT_OF_RESOURCES, now);
         }

@@ -65,6 +65,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
@@ -136,6 +137,8 @@ final class ListenerRuntime implements AutoCloseable {
     private static final long RELEASE_RETRY_MILLIS = 2000;
     /** How long renewals answered by a receive thread may wait before the loop moves their expiry. */
     private static final long RENEWAL_REPORT_DELAY_MILLIS = 20;
+    /** How often at most the heap is asked whether it has room for more mappings. */
+    private static final long HEAP_CHECK_MILLIS = 100;
     /** Mapping requests handled per loop task before timers get a turn. */
     private static final int DRAIN_LIMIT = 512;
     private static final long MIN_RETRY_MILLIS = 1000;
@@ -166,17 +169,25 @@ final class ListenerRuntime implements AutoCloseable {
      * @param externalAddresses external address lookup
      * @param gatewayPorts      ports the gateway uses (N32)
      * @param random            randomness for port choice
+     * @param heapFull          whether the heap is too full of live data for more mappings
      */
     record Params(int serverPort, InetSocketAddress announceTarget, long addressPollMillis, LongSupplier monotonicMillis,
             LongSupplier wallMillis, ExternalAddressSource externalAddresses, GatewayPorts gatewayPorts,
-            RandomGenerator random) {
+            RandomGenerator random, BooleanSupplier heapFull) {
+
+        Params(int serverPort, InetSocketAddress announceTarget, long addressPollMillis, LongSupplier monotonicMillis,
+                LongSupplier wallMillis, ExternalAddressSource externalAddresses, GatewayPorts gatewayPorts,
+                RandomGenerator random) {
+            this(serverPort, announceTarget, addressPollMillis, monotonicMillis, wallMillis, externalAddresses,
+                    gatewayPorts, random, () -> false);
+        }
 
         static Params production() {
             LongSupplier mono = () -> System.nanoTime() / 1_000_000;
             return new Params(NatPmpCodec.SERVER_PORT,
                     new InetSocketAddress(allHosts(), NatPmpCodec.CLIENT_PORT), 1000, mono,
                     System::currentTimeMillis, Interfaces::firstIpv4, new ProcNetPorts(Path.of("/proc/net"), mono),
-                    new SecureRandom());
+                    new SecureRandom(), new natpmp.service.internal.net.HeapWatch());
         }
 
         private static Inet4Address allHosts() {
@@ -284,6 +295,7 @@ final class ListenerRuntime implements AutoCloseable {
     private final Map<Long, Destination> destinations = new HashMap<>();
     private final Map<Long, AdminOp> adminOps = new HashMap<>();
     private boolean inFlight;
+    private long heapCheckedAt = Long.MIN_VALUE / 2;
     /** When the last firewall job was submitted (monotonic millis), for the spacing during swaps. */
     private long lastSubmitMillis = Long.MIN_VALUE / 2;
     private ScheduledFuture<?> spacingTask;
@@ -535,6 +547,21 @@ final class ListenerRuntime implements AutoCloseable {
      * on two cores a spinning loop takes the CPU the receive thread needs.
      */
     private void drainInbox() {
+        long now = now();
+        if (now - heapCheckedAt >= HEAP_CHECK_MILLIS) {
+            heapCheckedAt = now;
+            boolean full = params.heapFull().getAsBoolean();
+            if (full != engine.memoryLow()) {
+                engine.setMemoryLow(full);
+                if (full) {
+                    LOG.warn("NAT-PMP: the heap is nearly full of live data ({} mappings); new mappings get result 4"
+                            + " (out of resources) until there is room again; give the JVM more with"
+                            + " NATPMPD_JAVA_OPTS=-Xmx...", engine.size());
+                } else {
+                    LOG.info("NAT-PMP: the heap has room again; new mappings are accepted");
+                }
+            }
+        }
         draining = true;
         int handled = 0;
         try {

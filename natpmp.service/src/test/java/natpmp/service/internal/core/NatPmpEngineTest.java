@@ -141,6 +141,19 @@ class NatPmpEngineTest {
     }
 
     @Test
+    @DisplayName("N12/N21: short of memory, new mappings get result 4 with port and lifetime 0; renewals and deletes go on")
+    void n12_memoryLowRefusesNewMappingsOnly() {
+        mapCommitted(A, Protocol.UDP, 9000, 49000, 3600);
+        engine.setMemoryLow(true);
+        assertThat(reply(map(A, Protocol.UDP, 9001, 49001, 3600))).isEqualTo(new MapReply(0x81, 4, 0, 9001, 0, 0));
+        assertThat(reply(map(A, Protocol.UDP, 9000, 0, 3600))).as("renewal").isEqualTo(new MapReply(0x81, 0, 0, 9000,
+                49000, 3600));
+        assertThat(map(A, Protocol.UDP, 9000, 0, 0)).as("delete").isInstanceOf(Pending.class);
+        engine.setMemoryLow(false);
+        assertThat(map(A, Protocol.UDP, 9001, 49001, 3600)).isInstanceOf(Pending.class);
+    }
+
+    @Test
     void n6_externalAddressAnswered() {
         byte[] b = ((Reply) engine.handle(A, new ExternalAddressRequest(), now)).bytes();
         assertThat(Bytes.hex(b)).isEqualTo("008000000000000" + "0cb007101");
