@@ -139,6 +139,8 @@ final class ListenerRuntime implements AutoCloseable {
     private static final long RENEWAL_REPORT_DELAY_MILLIS = 20;
     /** How often at most the heap is asked whether it has room for more mappings. */
     private static final long HEAP_CHECK_MILLIS = 100;
+    /** Shortest time between two collections the listener asks for to see whether memory is free again. */
+    private static final long COLLECT_INTERVAL_MILLIS = 10_000;
     /** Mapping requests handled per loop task before timers get a turn. */
     private static final int DRAIN_LIMIT = 512;
     private static final long MIN_RETRY_MILLIS = 1000;
@@ -296,6 +298,8 @@ final class ListenerRuntime implements AutoCloseable {
     private final Map<Long, AdminOp> adminOps = new HashMap<>();
     private boolean inFlight;
     private long heapCheckedAt = Long.MIN_VALUE / 2;
+    private long collectedAt = Long.MIN_VALUE / 2;
+    private int mappingsWhenLow;
     /** When the last firewall job was submitted (monotonic millis), for the spacing during swaps. */
     private long lastSubmitMillis = Long.MIN_VALUE / 2;
     private ScheduledFuture<?> spacingTask;
@@ -550,9 +554,17 @@ final class ListenerRuntime implements AutoCloseable {
         long now = now();
         if (now - heapCheckedAt >= HEAP_CHECK_MILLIS) {
             heapCheckedAt = now;
+            if (engine.memoryLow() && engine.size() < mappingsWhenLow * 3 / 4
+                    && now - collectedAt >= COLLECT_INTERVAL_MILLIS) {
+                // the table shrank a lot, but what survived the last old-generation collection is all the
+                // heap can tell: a serial old collection may not come for a long time, so ask for one now
+                collectedAt = now;
+                System.gc(); // NOPMD: a few tens of milliseconds with a small heap, at most every 10 s
+            }
             boolean full = params.heapFull().getAsBoolean();
             if (full != engine.memoryLow()) {
                 engine.setMemoryLow(full);
+                mappingsWhenLow = engine.size();
                 if (full) {
                     LOG.warn("NAT-PMP: the heap is nearly full of live data ({} mappings); new mappings get result 4"
                             + " (out of resources) until there is room again; give the JVM more with"
