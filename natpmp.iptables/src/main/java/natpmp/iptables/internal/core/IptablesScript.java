@@ -215,6 +215,31 @@ public final class IptablesScript {
     }
 
     /**
+     * Renders the emptying of owners' chains, the first step of a release: declaring a chain in
+     * {@code --noflush} mode flushes it. Done on its own because iptables-nft reads every rule of a table before
+     * a {@code -D}, and with 30,000 of our rules that read makes the release slow (about 0.2 s instead of
+     * 0.05 s) and easy to push back by other nftables commits; after this step the read is small.
+     *
+     * @param owners the owners' chains
+     * @return the script
+     */
+    public static String flush(List<OwnerChains> owners) {
+        StringBuilder nat = new StringBuilder("*nat\n");
+        StringBuilder filter = new StringBuilder("*filter\n");
+        StringBuilder mangle = new StringBuilder("*mangle\n");
+        for (OwnerChains c : owners) {
+            declare(nat, c.pre());
+            declare(nat, c.post());
+            declare(filter, c.fwd());
+            declare(mangle, c.que());
+        }
+        nat.append(COMMIT);
+        filter.append(COMMIT);
+        mangle.append(COMMIT);
+        return nat.append(filter).append(mangle).toString();
+    }
+
+    /**
      * Renders the removal of owners: their jumps are deleted (as many as exist), their chains flushed by
      * declaration and then deleted. Declaring a chain that does not exist creates it, so release also works
      * for chains left behind by an earlier run.

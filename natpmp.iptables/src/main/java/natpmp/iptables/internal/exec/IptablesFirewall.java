@@ -328,6 +328,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         lock.lock();
         try {
             Tools t = tools();
+            restore(t, IptablesScript.flush(List.of(chains)));
             SavedRules saved = readJumps(t);
             restore(t, IptablesScript.release(List.of(new IptablesScript.Release(chains, saved.jumps(chains)))));
             owners.remove(owner);
@@ -391,6 +392,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
 
     private void releaseAllLocked() throws FirewallException {
         Tools t = tools();
+        restore(t, IptablesScript.flush(owners.values().stream().map(s -> s.chains).toList()));
         SavedRules saved = readJumps(t);
         List<IptablesScript.Release> releases = new ArrayList<>();
         for (OwnerState s : owners.values()) {

@@ -93,6 +93,13 @@ class IptablesScriptTest {
     }
 
     @Test
+    @DisplayName("release, first step: every chain of every owner declared (emptied), nothing deleted")
+    void flushBeforeRelease() {
+        Golden.assertMatches("flush.txt", IptablesScript.flush(List.of(NATPMP, NETMAP)));
+        assertThat(IptablesScript.flush(List.of(NATPMP))).doesNotContain("-D ", "-X ");
+    }
+
+    @Test
     void changeOfNothingRendersNothing() {
         Delta delta = Delta.of(Set.of(WEB), Set.of(), FirewallChange.forwards(Set.of(WEB), Set.of(SSH)));
         assertThat(delta.isEmpty()).isTrue();

@@ -379,8 +379,10 @@ class IptablesFirewallTest {
     }
 
     @Test
+    @DisplayName("release: chains emptied first (a small read for the -D that follows), then jumps and chains deleted")
     void releaseDeletesTheJumpsThatExistAndForgetsTheOwner() throws Exception {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
+        expectRestore(IptablesScript.flush(List.of(NATPMP)));
         expectJumps(Saves.of(NATPMP, S1));
         expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, JumpCounts.ONCE))));
         firewall.release("natpmp");
@@ -395,6 +397,7 @@ class IptablesFirewallTest {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         reconcileOk(NETMAP, S2, Saves.of(NATPMP, S1));
         Saves both = Saves.of(NATPMP, S1).plus(Saves.of(NETMAP, S2));
+        expectRestore(IptablesScript.flush(List.of(NATPMP, NETMAP)));
         expectJumps(both);
         expectRestore(IptablesScript.release(List.of(new IptablesScript.Release(NATPMP, JumpCounts.ONCE),
                 new IptablesScript.Release(NETMAP, JumpCounts.ONCE))));

@@ -132,6 +132,13 @@ final class ListenerRuntime implements AutoCloseable {
      * extra wait for the requests of those moments.
      */
     private static final long SWAP_BATCH_SPACING_MILLIS = 50;
+    /**
+     * A job of the swap thread that has run this long gets the kernel to itself: batches wait until it ends.
+     * Spacing is not enough for large jobs: iptables-nft builds a transaction of 30,000 rules (10,000 mappings)
+     * in about a second, and any commit in that second sends it back to the start, so while we keep committing
+     * it never finishes. Waiting costs the requests of those moments at most the job's remaining time.
+     */
+    static final long SWAP_EXCLUSIVE_AFTER_MILLIS = 200;
     /** How often the release of a backend no longer used is tried, and how long apart. */
     private static final int RELEASE_ATTEMPTS = 3;
     private static final long RELEASE_RETRY_MILLIS = 2000;
@@ -172,16 +179,24 @@ final class ListenerRuntime implements AutoCloseable {
      * @param gatewayPorts      ports the gateway uses (N32)
      * @param random            randomness for port choice
      * @param heapFull          whether the heap is too full of live data for more mappings
+     * @param swapExclusiveAfterMillis how long a job of the swap thread runs beside batches before they wait
+     *                          for it ({@value #SWAP_EXCLUSIVE_AFTER_MILLIS})
      */
     record Params(int serverPort, InetSocketAddress announceTarget, long addressPollMillis, LongSupplier monotonicMillis,
             LongSupplier wallMillis, ExternalAddressSource externalAddresses, GatewayPorts gatewayPorts,
-            RandomGenerator random, BooleanSupplier heapFull) {
+            RandomGenerator random, BooleanSupplier heapFull, long swapExclusiveAfterMillis) {
 
         Params(int serverPort, InetSocketAddress announceTarget, long addressPollMillis, LongSupplier monotonicMillis,
                 LongSupplier wallMillis, ExternalAddressSource externalAddresses, GatewayPorts gatewayPorts,
                 RandomGenerator random) {
             this(serverPort, announceTarget, addressPollMillis, monotonicMillis, wallMillis, externalAddresses,
-                    gatewayPorts, random, () -> false);
+                    gatewayPorts, random, () -> false, SWAP_EXCLUSIVE_AFTER_MILLIS);
+        }
+
+        /** The same with another {@link #swapExclusiveAfterMillis}. */
+        Params withSwapExclusiveAfter(long millis) {
+            return new Params(serverPort, announceTarget, addressPollMillis, monotonicMillis, wallMillis,
+                    externalAddresses, gatewayPorts, random, heapFull, millis);
         }
 
         static Params production() {
@@ -189,7 +204,7 @@ final class ListenerRuntime implements AutoCloseable {
             return new Params(NatPmpCodec.SERVER_PORT,
                     new InetSocketAddress(allHosts(), NatPmpCodec.CLIENT_PORT), 1000, mono,
                     System::currentTimeMillis, Interfaces::firstIpv4, new ProcNetPorts(Path.of("/proc/net"), mono),
-                    new SecureRandom(), new natpmp.service.internal.net.HeapWatch());
+                    new SecureRandom(), new natpmp.service.internal.net.HeapWatch(), SWAP_EXCLUSIVE_AFTER_MILLIS);
         }
 
         private static Inet4Address allHosts() {
@@ -302,6 +317,9 @@ final class ListenerRuntime implements AutoCloseable {
     private int mappingsWhenLow;
     /** When the last firewall job was submitted (monotonic millis), for the spacing during swaps. */
     private long lastSubmitMillis = Long.MIN_VALUE / 2;
+    /** When the swap thread was last given a reconcile or a release (monotonic millis). */
+    private long swapJobSubmittedMillis;
+    private boolean swapExclusiveLogged;
     private ScheduledFuture<?> spacingTask;
     private long reconcileGeneration = 1;
     private long reconciledGeneration;
@@ -719,7 +737,15 @@ final class ListenerRuntime implements AutoCloseable {
         if (queuedTickets.isEmpty() && !reconcile && !(catchUpDue && !viaStandby)) {
             return;
         }
-        if ((swapTarget != null || !releasing.isEmpty()) && now - lastSubmitMillis < SWAP_BATCH_SPACING_MILLIS) {
+        boolean swapBusy = swapTarget != null || !releasing.isEmpty();
+        if (swapBusy && now - swapJobSubmittedMillis >= params.swapExclusiveAfterMillis()) {
+            if (!swapExclusiveLogged) {
+                swapExclusiveLogged = true;
+                LOG.info("NAT-PMP: the swap has run {} ms; requests wait for it to finish", now - swapJobSubmittedMillis);
+            }
+            return; // started again when the swap thread reports back
+        }
+        if (swapBusy && now - lastSubmitMillis < SWAP_BATCH_SPACING_MILLIS) {
             if (spacingTask == null) {
                 spacingTask = loop.schedule(safe(() -> {
                     spacingTask = null;
@@ -753,6 +779,7 @@ final class ListenerRuntime implements AutoCloseable {
      */
     private void startSwap() {
         FirewallBackend target = backend;
+        markSwapJob();
         swapTarget = target;
         swapGeneration = reconcileGeneration;
         sinceSwap.clear();
@@ -804,6 +831,14 @@ final class ListenerRuntime implements AutoCloseable {
         markSnapshot();
     }
 
+    /** Notes when the swap thread, idle until now, is given a job (see {@link #SWAP_EXCLUSIVE_AFTER_MILLIS}). */
+    private void markSwapJob() {
+        if (swapTarget == null && releasing.isEmpty()) {
+            swapJobSubmittedMillis = now();
+            swapExclusiveLogged = false;
+        }
+    }
+
     /** The backend in use holds everything: the standby is no longer needed. */
     private void backendComplete() {
         catchUpDue = false;
@@ -835,6 +870,7 @@ final class ListenerRuntime implements AutoCloseable {
                 continue;
             }
             toRelease.remove(old);
+            markSwapJob();
             releasing.add(old);
             int attempt = releaseAttempts.merge(old, 1, Integer::sum);
             swap.execute(() -> {

@@ -70,6 +70,9 @@ class ListenerRuntimeTest {
         sockets.forEach(DatagramSocket::close);
     }
 
+    /** Long by default: the standby tests hold a reconcile for as long as they need. */
+    private long swapExclusiveAfterMillis = 60_000;
+
     private ListenerRuntime start(Object... config) {
         Object[] all = new Object[config.length + 4];
         all[0] = "lan";
@@ -91,7 +94,7 @@ class ListenerRuntimeTest {
                     }
                     return external.get();
                 },
-                GatewayPorts.NONE, new SplittableRandom(3));
+                GatewayPorts.NONE, new SplittableRandom(3)).withSwapExclusiveAfter(swapExclusiveAfterMillis);
         runtime = new ListenerRuntime(ListenerSettings.parse(config(all)), Optional.of(dir.resolve("leases.txt")), params);
         List<InetSocketAddress> bound = runtime.boundAddresses();
         server = bound.isEmpty() ? null : bound.get(0);
@@ -465,6 +468,33 @@ class ListenerRuntimeTest {
     }
 
     @Test
+    @DisplayName("backend swap: a reconcile that runs long gets the kernel to itself; requests wait for it, then succeed")
+    void longSwapJobGetsTheKernelToItself() throws Exception {
+        swapExclusiveAfterMillis = 300;
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        DatagramSocket a = socket("127.0.0.2");
+        CountDownLatch gate = swapWithHeldReconcile(first, second, a);
+        Thread.sleep(400); // the reconcile has now run longer than the limit
+        long appliesBefore = first.calls().stream().filter("apply"::equals).count();
+        byte[] req = HexFormat.of().parseHex(mapHex(1, 5007, 35007, 600));
+        a.send(new DatagramPacket(req, req.length, server));
+        a.setSoTimeout(300);
+        assertThatThrownBy(() -> receive(a)).as("no answer while the reconcile runs")
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+        assertThat(first.calls().stream().filter("apply"::equals).count()).as("the old backend got no batch")
+                .isEqualTo(appliesBefore);
+        second.release();
+        gate.countDown();
+        a.setSoTimeout(5000);
+        byte[] r = receive(a);
+        assertThat(u16(r, 2)).as("result").isZero();
+        assertThat(u16(r, 10)).isEqualTo(35007);
+        assertThat(second.forwards()).extracting(PortForward::externalPort).contains(35000, 35007);
+        await("old released", () -> first.calls().contains("release"));
+    }
+
+    @Test
     @DisplayName("backend swap: a second swap (back again, after a configuration change) is make before break too")
     void secondSwapServedByStandbyToo() throws Exception {
         FakeBackend first = new FakeBackend("first");
@@ -525,6 +555,33 @@ class ListenerRuntimeTest {
         assertThat(second.forwards()).extracting(PortForward::externalPort).contains(35004);
         releaseGate.countDown();
         await("old released", () -> !first.holdsOwner());
+    }
+
+    @Test
+    @DisplayName("backend swap: a release of the old backend that runs long makes requests wait for it, then succeed")
+    void longReleaseGetsTheKernelToItself() throws Exception {
+        swapExclusiveAfterMillis = 300;
+        FakeBackend first = new FakeBackend("first");
+        FakeBackend second = new FakeBackend("second");
+        start();
+        runtime.backendBound(first);
+        DatagramSocket a = socket("127.0.0.2");
+        assertThat(u16(exchange(a, server, mapHex(1, 5000, 35000, 600)), 10)).isEqualTo(35000);
+        CountDownLatch releaseGate = first.holdRelease();
+        runtime.backendBound(second);
+        await("second holds the table", () -> second.forwards().size() == 1);
+        Thread.sleep(400); // the release (held) has now run longer than the limit
+        byte[] req = HexFormat.of().parseHex(mapHex(1, 5008, 35008, 600));
+        a.send(new DatagramPacket(req, req.length, server));
+        a.setSoTimeout(300);
+        assertThatThrownBy(() -> receive(a)).as("no answer while the release runs")
+                .isInstanceOf(java.net.SocketTimeoutException.class);
+        assertThat(second.forwards()).extracting(PortForward::externalPort).doesNotContain(35008);
+        releaseGate.countDown();
+        a.setSoTimeout(5000);
+        byte[] r = receive(a);
+        assertThat(u16(r, 2)).as("result").isZero();
+        assertThat(second.forwards()).extracting(PortForward::externalPort).contains(35000, 35008);
     }
 
     @Test
