@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * The two firewall backends as the end-to-end tests see them from outside the daemon: how to select one, how to
  * read what it put into the gateway's kernel, how to damage it from outside, and how to recognise a rule it left
- * behind. iptables owns chains {@code NATPMP-NATPMP-PRE/POST/FWD} and the jumps to them; nftables owns table
+ * behind. iptables owns chains {@code NATPMP-NATPMP-PRE/POST/FWD}, their shards and the jumps to them; nftables owns table
  * {@code ip natpmp} (mappings as elements of map {@code dnat_natpmp}).
  */
 public enum BackendKind {
@@ -32,16 +32,19 @@ public enum BackendKind {
         @Override
         public int installedForwards(NamespaceLab lab) {
             // one DNAT rule per forward matches the external interface (the hairpin one matches the address).
-            // Only our chain is listed: a whole iptables-save starts over whenever the daemon commits a batch
-            // meanwhile, and under the swap test's steady load it may never finish
-            ExecResult chain = lab.exec(lab.gw(), Duration.ofSeconds(20), "iptables", "-t", "nat", "-S",
-                    "NATPMP-NATPMP-PRE");
-            if (!chain.ok()) {
-                return 0;
+            // Only our shard chains are listed, one by one: a whole iptables-save starts over whenever the daemon
+            // commits a batch meanwhile, and under the swap test's steady load it may never finish
+            int count = 0;
+            for (int k = 0; k < 64; k++) {
+                String shard = "NATPMP-NATPMP-PRE-" + k;
+                ExecResult chain = lab.exec(lab.gw(), Duration.ofSeconds(20), "iptables", "-t", "nat", "-S", shard);
+                if (chain.ok()) { // a shard not in use does not exist
+                    count += (int) chain.stdout().lines()
+                            .filter(l -> l.startsWith("-A " + shard + " ") && l.contains("-i wan0") && l.contains("DNAT"))
+                            .count();
+                }
             }
-            return (int) chain.stdout().lines()
-                    .filter(l -> l.startsWith("-A NATPMP-NATPMP-PRE") && l.contains("-i wan0") && l.contains("DNAT"))
-                    .count();
+            return count;
         }
 
         @Override

@@ -91,35 +91,47 @@ public final class IptablesScript {
         queueRules.sort(Order.QUEUE_RULES);
         List<String> lans = lanCidrs(topology);
 
+        long shards = OwnerChains.shardMask(forwards);
+
         StringBuilder nat = new StringBuilder(64 + forwards.size() * 200);
         StringBuilder filter = new StringBuilder(64 + forwards.size() * 100);
         nat.append("*nat\n");
         declare(nat, chains.pre());
         declare(nat, chains.post());
+        declareShards(nat, chains.pre());
+        declareShards(nat, chains.post());
         jump(nat, PREROUTING, chains.pre(), present.pre());
         jump(nat, POSTROUTING, chains.post(), present.post());
         filter.append("*filter\n");
         declare(filter, chains.fwd());
+        declareShards(filter, chains.fwd());
         jump(filter, FORWARD, chains.fwd(), present.fwd());
-        // Chain by chain, in the order iptables-save prints rules within a chain.
+        // Chain by chain: the bindings, then the jumps to the shards in use, then each shard's forwards.
         for (HostBinding b : bindings) {
             append(nat, chains.pre(), bindingPre(topology, b));
         }
+        shardJumps(nat, chains.pre(), shards);
         for (PortForward f : forwards) {
-            forwardPre(topology, lans, f, rule -> append(nat, chains.pre(), rule));
+            forwardPre(topology, lans, f, rule -> append(nat, shardChain(chains.pre(), f), rule));
         }
         for (HostBinding b : bindings) {
             append(nat, chains.post(), bindingPost(topology, b));
         }
+        shardJumps(nat, chains.post(), shards);
         for (PortForward f : forwards) {
-            forwardPost(topology, lans, f, rule -> append(nat, chains.post(), rule));
+            forwardPost(topology, lans, f, rule -> append(nat, shardChain(chains.post(), f), rule));
         }
         for (HostBinding b : bindings) {
             append(filter, chains.fwd(), bindingFwd(b));
         }
+        shardJumps(filter, chains.fwd(), shards);
         for (PortForward f : forwards) {
-            append(filter, chains.fwd(), forwardFwd(f));
+            append(filter, shardChain(chains.fwd(), f), forwardFwd(f));
         }
+        // shards not in use are deleted (nothing jumps to them any more); declared above, so they exist
+        deleteShards(nat, chains.pre(), ~shards);
+        deleteShards(nat, chains.post(), ~shards);
+        deleteShards(filter, chains.fwd(), ~shards);
         nat.append(COMMIT);
         filter.append(COMMIT);
         StringBuilder mangle = new StringBuilder(64 + (queueRules.isEmpty() ? 0 : bindings.size() * 50));
@@ -142,15 +154,24 @@ public final class IptablesScript {
     }
 
     /**
-     * Renders one batch of an owner without queue rules; see {@link #change(OwnerChains, Topology, boolean, Delta)}.
+     * Renders one batch; see {@link #change(OwnerChains, Topology, boolean, Delta, long, Set)}.
      *
      * @param chains   the owner's chains
      * @param topology the topology of the owner's last reconcile
+     * @param queued   whether the owner has queue rules (its queue chain is not empty)
+     * @param before   every forward of the owner before the batch
      * @param delta    what to delete and add
      * @return the script, empty if the delta is empty
      */
-    public static String change(OwnerChains chains, Topology topology, Delta delta) {
-        return change(chains, topology, false, delta);
+    public static String change(OwnerChains chains, Topology topology, boolean queued, Set<PortForward> before,
+            Delta delta) {
+        if (delta.isEmpty()) {
+            return "";
+        }
+        Set<PortForward> after = new java.util.HashSet<>(before);
+        after.removeAll(delta.removeForwards());
+        after.addAll(delta.addForwards());
+        return change(chains, topology, queued, delta, OwnerChains.shardMask(before), after);
     }
 
     /**
@@ -160,13 +181,21 @@ public final class IptablesScript {
      * The RETURN rules of the queue chain follow the bindings when the owner has queue rules: removed before
      * the binding's nat rules, added after them.
      *
+     * Forwards are never deleted one by one: every shard that loses a forward is flushed and filled again with
+     * the forwards it keeps, so no {@code -D} has to find a rule among thousands. Added forwards are appended to
+     * their shard, which is created (with its jump) when it was not in use yet. A shard that becomes empty stays,
+     * with its jump, until the next reconcile.
+     *
      * @param chains   the owner's chains
      * @param topology the topology of the owner's last reconcile
      * @param queued   whether the owner has queue rules (its queue chain is not empty)
      * @param delta    what to delete and add
+     * @param shards   the shards in use before the batch ({@link OwnerChains#shardMask})
+     * @param after    every forward of the owner once the batch is applied
      * @return the script, empty if the delta is empty
      */
-    public static String change(OwnerChains chains, Topology topology, boolean queued, Delta delta) {
+    public static String change(OwnerChains chains, Topology topology, boolean queued, Delta delta, long shards,
+            Set<PortForward> after) {
         requireInterface(topology);
         if (delta.isEmpty()) {
             return "";
@@ -182,10 +211,33 @@ public final class IptablesScript {
             delete(filter, chains.fwd(), bindingFwd(b));
             delete(requeue, chains.que(), bindingQue(b));
         }
-        for (PortForward f : delta.removeForwards()) {
-            forwardPre(topology, lans, f, rule -> delete(nat, chains.pre(), rule));
-            forwardPost(topology, lans, f, rule -> delete(nat, chains.post(), rule));
-            delete(filter, chains.fwd(), forwardFwd(f));
+        long rewritten = OwnerChains.shardMask(delta.removeForwards());
+        long created = OwnerChains.shardMask(delta.addForwards()) & ~shards & ~rewritten;
+        long rewrittenOrCreated = rewritten | created;
+        for (int k = 0; k < OwnerChains.SHARDS; k++) {
+            if ((rewrittenOrCreated & (1L << k)) != 0) {
+                declare(nat, OwnerChains.shard(chains.pre(), k));
+                declare(nat, OwnerChains.shard(chains.post(), k));
+                declare(filter, OwnerChains.shard(chains.fwd(), k));
+            }
+        }
+        long newJumps = rewrittenOrCreated & ~shards;
+        shardJumps(nat, chains.pre(), newJumps);
+        shardJumps(nat, chains.post(), newJumps);
+        shardJumps(filter, chains.fwd(), newJumps);
+        if (rewritten != 0) {
+            List<PortForward> kept = new ArrayList<>();
+            for (PortForward f : after) {
+                if ((rewritten & (1L << OwnerChains.shardOf(f))) != 0) {
+                    kept.add(f);
+                }
+            }
+            kept.sort(Order.FORWARDS);
+            for (PortForward f : kept) {
+                forwardPre(topology, lans, f, rule -> append(nat, shardChain(chains.pre(), f), rule));
+                forwardPost(topology, lans, f, rule -> append(nat, shardChain(chains.post(), f), rule));
+                append(filter, shardChain(chains.fwd(), f), forwardFwd(f));
+            }
         }
         for (HostBinding b : delta.addBindings()) {
             insert(nat, chains.pre(), bindingPre(topology, b));
@@ -193,10 +245,15 @@ public final class IptablesScript {
             insert(filter, chains.fwd(), bindingFwd(b));
             insertAt(unqueue, chains.que(), FIRST_RETURN_POSITION, bindingQue(b));
         }
-        for (PortForward f : delta.addForwards()) {
-            forwardPre(topology, lans, f, rule -> append(nat, chains.pre(), rule));
-            forwardPost(topology, lans, f, rule -> append(nat, chains.post(), rule));
-            append(filter, chains.fwd(), forwardFwd(f));
+        List<PortForward> added = new ArrayList<>(delta.addForwards());
+        added.sort(Order.FORWARDS);
+        for (PortForward f : added) {
+            if ((rewritten & (1L << OwnerChains.shardOf(f))) != 0) {
+                continue; // written with the rest of its shard above
+            }
+            forwardPre(topology, lans, f, rule -> append(nat, shardChain(chains.pre(), f), rule));
+            forwardPost(topology, lans, f, rule -> append(nat, shardChain(chains.post(), f), rule));
+            append(filter, shardChain(chains.fwd(), f), forwardFwd(f));
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
@@ -232,6 +289,9 @@ public final class IptablesScript {
             declare(nat, c.post());
             declare(filter, c.fwd());
             declare(mangle, c.que());
+            declareShards(nat, c.pre());
+            declareShards(nat, c.post());
+            declareShards(filter, c.fwd());
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
@@ -263,12 +323,18 @@ public final class IptablesScript {
             declare(nat, r.chains().post());
             declare(filter, r.chains().fwd());
             declare(mangle, r.chains().que());
+            declareShards(nat, r.chains().pre());
+            declareShards(nat, r.chains().post());
+            declareShards(filter, r.chains().fwd());
         }
         for (Release r : owners) {
             nat.append("-X ").append(r.chains().pre()).append('\n');
             nat.append("-X ").append(r.chains().post()).append('\n');
             filter.append("-X ").append(r.chains().fwd()).append('\n');
             mangle.append("-X ").append(r.chains().que()).append('\n');
+            deleteShards(nat, r.chains().pre(), -1L);
+            deleteShards(nat, r.chains().post(), -1L);
+            deleteShards(filter, r.chains().fwd(), -1L);
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
@@ -292,11 +358,13 @@ public final class IptablesScript {
      * @param queueRules how many queue rules
      * @return how many rules each chain holds for that state
      */
-    public static RuleCounts expectedCounts(Topology topology, long forwards, long bindings, long queueRules) {
+    public static RuleCounts expectedCounts(Topology topology, long forwards, long bindings, long queueRules,
+            long shards) {
         long perForward = 1 + (topology.externalAddress().isPresent() ? lanCidrs(topology).size() : 0);
         long que = queueRules == 0 ? 0 : guards(topology).size() + bindings + queueRules;
-        return new RuleCounts(forwards * perForward + bindings, forwards * perForward + bindings, forwards + bindings,
-                que);
+        long jumps = Long.bitCount(shards);
+        return new RuleCounts(forwards * perForward + bindings + jumps, forwards * perForward + bindings + jumps,
+                forwards + bindings + jumps, que);
     }
 
     /**
@@ -308,9 +376,11 @@ public final class IptablesScript {
     public static List<Rule> rules(OwnerChains chains, Topology topology, PortForward forward) {
         List<String> lans = lanCidrs(topology);
         List<Rule> rules = new ArrayList<>();
-        forwardPre(topology, lans, forward, spec -> rules.add(new Rule(Rule.NAT, chains.pre(), spec)));
-        forwardPost(topology, lans, forward, spec -> rules.add(new Rule(Rule.NAT, chains.post(), spec)));
-        rules.add(new Rule(Rule.FILTER, chains.fwd(), forwardFwd(forward)));
+        String pre = shardChain(chains.pre(), forward);
+        String post = shardChain(chains.post(), forward);
+        forwardPre(topology, lans, forward, spec -> rules.add(new Rule(Rule.NAT, pre, spec)));
+        forwardPost(topology, lans, forward, spec -> rules.add(new Rule(Rule.NAT, post, spec)));
+        rules.add(new Rule(Rule.FILTER, shardChain(chains.fwd(), forward), forwardFwd(forward)));
         return rules;
     }
 
@@ -456,6 +526,32 @@ public final class IptablesScript {
     }
 
     // --- script lines
+
+    private static String shardChain(String chain, PortForward f) {
+        return OwnerChains.shard(chain, OwnerChains.shardOf(f));
+    }
+
+    private static void declareShards(StringBuilder b, String chain) {
+        for (int k = 0; k < OwnerChains.SHARDS; k++) {
+            declare(b, OwnerChains.shard(chain, k));
+        }
+    }
+
+    private static void shardJumps(StringBuilder b, String chain, long shards) {
+        for (int k = 0; k < OwnerChains.SHARDS; k++) {
+            if ((shards & (1L << k)) != 0) {
+                append(b, chain, "-j " + OwnerChains.shard(chain, k));
+            }
+        }
+    }
+
+    private static void deleteShards(StringBuilder b, String chain, long shards) {
+        for (int k = 0; k < OwnerChains.SHARDS; k++) {
+            if ((shards & (1L << k)) != 0) {
+                b.append("-X ").append(OwnerChains.shard(chain, k)).append('\n');
+            }
+        }
+    }
 
     private static void declare(StringBuilder b, String chain) {
         b.append(':').append(chain).append(" - [0:0]\n");

@@ -52,9 +52,15 @@ public final class ReadBack {
      */
     public static FirewallState installed(SavedRules saved, OwnerChains chains, Optional<Topology> topology) {
         Map<String, Integer> available = new HashMap<>();
-        count(available, saved, Rule.NAT, chains.pre());
-        count(available, saved, Rule.NAT, chains.post());
-        count(available, saved, Rule.FILTER, chains.fwd());
+        for (String c : saved.withShards(Rule.NAT, chains.pre())) {
+            count(available, saved, Rule.NAT, c);
+        }
+        for (String c : saved.withShards(Rule.NAT, chains.post())) {
+            count(available, saved, Rule.NAT, c);
+        }
+        for (String c : saved.withShards(Rule.FILTER, chains.fwd())) {
+            count(available, saved, Rule.FILTER, c);
+        }
         count(available, saved, Rule.MANGLE, chains.que());
 
         Topology t = topology.orElseGet(() -> interfaceOf(saved, chains)
@@ -63,7 +69,7 @@ public final class ReadBack {
         boolean queued = !queueRules.isEmpty();
         Set<PortForward> forwards = new HashSet<>();
         Set<HostBinding> bindings = new HashSet<>();
-        for (String spec : saved.rules(Rule.NAT, chains.pre())) {
+        for (String spec : preRules(saved, chains)) {
             Matcher f = FORWARD.matcher(spec);
             Matcher b = BINDING.matcher(spec);
             if (f.matches()) {
@@ -88,7 +94,7 @@ public final class ReadBack {
 
     /** The external interface as the owner's rules name it: from its inbound DNAT rules or its queue guard. */
     private static Optional<String> interfaceOf(SavedRules saved, OwnerChains chains) {
-        for (String spec : saved.rules(Rule.NAT, chains.pre())) {
+        for (String spec : preRules(saved, chains)) {
             Matcher f = FORWARD.matcher(spec);
             if (f.matches()) {
                 return Optional.of(f.group(1));
@@ -105,6 +111,15 @@ public final class ReadBack {
             }
         }
         return Optional.empty();
+    }
+
+    /** The rules of the owner's pre chain and of its shards. */
+    private static List<String> preRules(SavedRules saved, OwnerChains chains) {
+        List<String> specs = new java.util.ArrayList<>();
+        for (String c : saved.withShards(Rule.NAT, chains.pre())) {
+            specs.addAll(saved.rules(Rule.NAT, c));
+        }
+        return specs;
     }
 
     /** The queue rules whose NFQUEUE rule is there, provided the chain's guards are there too. */
@@ -147,8 +162,9 @@ public final class ReadBack {
     }
 
     /**
-     * The watchdog's cheap check: chains exist, each is jumped to exactly once, and each holds as many rules
-     * as the owner's state needs. (It does not compare rule texts; {@link #installed} does.)
+     * The watchdog's cheap check: chains exist, each is jumped to exactly once, and each (with its shards)
+     * holds as many rules as the owner's state needs. (It does not compare rule texts; {@link #installed}
+     * does.)
      *
      * @param saved    the parsed nat and filter tables
      * @param chains   the owner's chains
@@ -168,11 +184,16 @@ public final class ReadBack {
     private static void checkChain(StringBuilder problems, SavedRules saved, String table, String chain,
             long expected, String builtin, int jumps) {
         String problem = null;
+        long present = 0;
+        for (String c : saved.withShards(table, chain)) {
+            present += saved.rules(table, c).size();
+        }
         if (!saved.hasChain(table, chain)) {
             problem = table + " chain " + chain + " is missing";
-        } else if (saved.rules(table, chain).size() != expected) {
-            problem = table + " chain " + chain + " has " + saved.rules(table, chain).size() + " of " + expected
-                    + " rules";
+        } else if (present != expected) {
+            boolean sharded = !table.equals(Rule.MANGLE); // the queue chain has no shards
+            problem = table + " chain " + chain + (sharded ? " and its shards have " : " has ") + present + " of "
+                    + expected + " rules";
         }
         if (problem == null && jumps != 1) {
             problem = table + " " + builtin + " jumps " + jumps + " times to " + chain;

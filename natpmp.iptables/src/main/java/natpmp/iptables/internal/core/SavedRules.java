@@ -78,6 +78,42 @@ public final class SavedRules {
     }
 
     /**
+     * @param table a table
+     * @return the names of its chains, in the order printed
+     */
+    public List<String> chains(String table) {
+        return List.copyOf(tables.getOrDefault(table, Map.of()).keySet());
+    }
+
+    /**
+     * @param table a table
+     * @param chain one of an owner's chains
+     * @return that chain (if it exists) and its shard chains ({@link OwnerChains#shard}) that exist
+     */
+    public List<String> withShards(String table, String chain) {
+        List<String> result = new ArrayList<>();
+        String prefix = chain + "-";
+        for (String c : tables.getOrDefault(table, Map.of()).keySet()) {
+            if (c.equals(chain) || c.startsWith(prefix) && isNumber(c.substring(prefix.length()))) {
+                result.add(c);
+            }
+        }
+        return result;
+    }
+
+    private static boolean isNumber(String s) {
+        if (s.isEmpty() || s.length() > 3) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * @param chains an owner's chains
      * @return how many plain jumps to them the built-in chains hold
      */

@@ -205,6 +205,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         for (OwnerState s : owners.values()) {
             try {
                 reconcileLocked(s.chains, s.snapshot(), null);
+                s.reconciled();
                 succeeded();
             } catch (FirewallException e) {
                 failed(e, false);
@@ -261,8 +262,10 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             if (delta.isEmpty()) {
                 return;
             }
+            boolean rebuilt = false;
             try {
-                restore(tools(), IptablesScript.change(chains, state.topology, !state.queueRules.isEmpty(), delta));
+                restore(tools(), IptablesScript.change(chains, state.topology, !state.queueRules.isEmpty(),
+                        state.forwards, delta));
                 succeeded();
             } catch (FirewallException e) {
                 if (e.exitStatus() == FirewallException.NO_EXIT) {
@@ -270,8 +273,14 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
                     throw e;
                 }
                 rebuildAfterRefusedBatch(state, delta, e);
+                rebuilt = true;
             }
             delta.applyTo(state.forwards, state.bindings);
+            if (rebuilt) {
+                state.reconciled();
+            } else {
+                state.shards |= OwnerChains.shardMask(delta.addForwards()); // emptied shards stay until a reconcile
+            }
             LOG.info("iptables: owner {}: added {} forwards and {} bindings, removed {} forwards and {} bindings",
                     owner, delta.addForwards().size(), delta.addBindings().size(), delta.removeForwards().size(),
                     delta.removeBindings().size());
@@ -482,6 +491,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
                     LOG.warn("iptables: {}; rules were changed from outside, restoring them", what);
                     setHealth(Health.DEGRADED, Optional.of(what));
                     reconcileLocked(s.chains, s.snapshot(), saved);
+                    s.reconciled();
                     repaired(what + "; restored");
                     repairedNow = true;
                 }
@@ -631,6 +641,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         final Set<PortForward> forwards;
         final Set<HostBinding> bindings;
         final Set<QueueRule> queueRules;
+        /** The shard chains in use (and jumped to), one bit each. */
+        long shards;
 
         OwnerState(OwnerChains chains, FirewallState state) {
             this.chains = chains;
@@ -638,6 +650,12 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             this.forwards = new HashSet<>(state.forwards());
             this.bindings = new HashSet<>(state.bindings());
             this.queueRules = Set.copyOf(state.queueRules());
+            reconciled();
+        }
+
+        /** After a reconcile of {@link #snapshot()}: exactly the shards of the forwards are in use. */
+        void reconciled() {
+            shards = OwnerChains.shardMask(forwards);
         }
 
         FirewallState snapshot() {
@@ -645,7 +663,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         }
 
         RuleCounts expected() {
-            return IptablesScript.expectedCounts(topology, forwards.size(), bindings.size(), queueRules.size());
+            return IptablesScript.expectedCounts(topology, forwards.size(), bindings.size(), queueRules.size(),
+                    shards);
         }
     }
 }

@@ -27,6 +27,8 @@ class ReadBackTest {
     private static final OwnerChains NATPMP = OwnerChains.of("natpmp");
     private static final OwnerChains NETMAP = OwnerChains.of("netmap");
     private static final HostBinding SECOND = new HostBinding(ip("192.168.50.21"), ip("198.18.0.6"));
+    private static final long S1_SHARDS =
+            OwnerChains.shardMask(Fixtures.threeForwardsAndABinding(WITH_ADDRESS).forwards());
 
     private static SavedRules captured() {
         return SavedRules.parse(Golden.read("save-nat.txt"), Golden.read("save-filter.txt"),
@@ -81,7 +83,7 @@ class ReadBackTest {
     @Test
     @DisplayName("watchdog check: a missing mangle jump or an emptied queue chain is noticed")
     void checkNoticesTheQueueChain() {
-        RuleCounts counts = IptablesScript.expectedCounts(WITH_ADDRESS, 0, 2, 2);
+        RuleCounts counts = IptablesScript.expectedCounts(WITH_ADDRESS, 0, 2, 2, 0);
         String mangle = Golden.read("save-mangle.txt");
         assertThat(ReadBack.check(capturedWithMangle(mangle.replace("-A POSTROUTING -j NATPMP-NETMAP-QUE\n", "")),
                 NETMAP, counts)).hasValue("mangle POSTROUTING jumps 0 times to NATPMP-NETMAP-QUE");
@@ -90,7 +92,7 @@ class ReadBackTest {
         assertThat(ReadBack.check(capturedWithMangle(emptied), NETMAP, counts))
                 .hasValue("mangle chain NATPMP-NETMAP-QUE has 0 of 6 rules");
         assertThat(ReadBack.check(SavedRules.parse(Golden.read("save-nat.txt"), Golden.read("save-filter.txt")),
-                NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0)))
+                NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0, S1_SHARDS)))
                 .hasValue("mangle chain NATPMP-NATPMP-QUE is missing");
     }
 
@@ -99,8 +101,8 @@ class ReadBackTest {
         SavedRules saved = captured();
         assertThat(saved.jumps(NATPMP)).isEqualTo(JumpCounts.ONCE);
         assertThat(saved.jumps(OwnerChains.of("other"))).isEqualTo(JumpCounts.NONE);
-        assertThat(ReadBack.check(saved, NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0))).isEmpty();
-        assertThat(ReadBack.check(saved, NETMAP, IptablesScript.expectedCounts(WITH_ADDRESS, 0, 2, 2))).isEmpty();
+        assertThat(ReadBack.check(saved, NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0, S1_SHARDS))).isEmpty();
+        assertThat(ReadBack.check(saved, NETMAP, IptablesScript.expectedCounts(WITH_ADDRESS, 0, 2, 2, 0))).isEmpty();
         assertThat(saved.rules(Rule.FILTER, "FORWARD"))
                 .contains("-m comment --comment \"operator: drop the rest\" -j DROP");
     }
@@ -109,23 +111,24 @@ class ReadBackTest {
     @DisplayName("a forward missing one of its rules is not reported as installed")
     void incompleteForwardIsNotInstalled() {
         String filter = Golden.read("save-filter.txt").replace(
-                "-A NATPMP-NATPMP-FWD -d 192.168.50.12/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -j ACCEPT\n",
+                "-A NATPMP-NATPMP-FWD-46 -d 192.168.50.12/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -j ACCEPT\n",
                 "");
         SavedRules saved = SavedRules.parse(Golden.read("save-nat.txt"), filter, Golden.read("save-mangle.txt"));
         assertThat(ReadBack.installed(saved, NATPMP, Optional.of(WITH_ADDRESS)).forwards())
                 .containsExactlyInAnyOrder(WEB, VPN).doesNotContain(SSH);
-        assertThat(ReadBack.check(saved, NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0)))
-                .hasValue("filter chain NATPMP-NATPMP-FWD has 3 of 4 rules");
+        assertThat(ReadBack.check(saved, NATPMP, IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0, S1_SHARDS)))
+                .hasValue("filter chain NATPMP-NATPMP-FWD and its shards have 6 of 7 rules");
     }
 
     @Test
     @DisplayName("watchdog check: a flushed nat table, a deleted jump, a deleted chain are all noticed")
     void checkNoticesFlushesAndDeletions() {
-        RuleCounts counts = IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0);
+        RuleCounts counts = IptablesScript.expectedCounts(WITH_ADDRESS, 3, 1, 0, S1_SHARDS);
         String flushedNat = Golden.read("save-nat.txt").lines().filter(l -> !l.startsWith("-A "))
                 .reduce("", (a, b) -> a + b + "\n");
         assertThat(ReadBack.check(SavedRules.parse(flushedNat, Golden.read("save-filter.txt"), Golden.read("save-mangle.txt")), NATPMP, counts))
-                .hasValue("nat chain NATPMP-NATPMP-PRE has 0 of 7 rules; nat chain NATPMP-NATPMP-POST has 0 of 7 rules");
+                .hasValue("nat chain NATPMP-NATPMP-PRE and its shards have 0 of 10 rules; nat chain NATPMP-NATPMP-POST and its"
+                        + " shards have 0 of 10 rules");
         String noJump = Golden.read("save-filter.txt").replace("-A FORWARD -j NATPMP-NATPMP-FWD\n", "");
         assertThat(ReadBack.check(SavedRules.parse(Golden.read("save-nat.txt"), noJump, Golden.read("save-mangle.txt")), NATPMP, counts))
                 .hasValue("filter FORWARD jumps 0 times to NATPMP-NATPMP-FWD");

@@ -130,7 +130,7 @@ class IptablesFirewallTest {
 
         // WEB is only in S1: removing it touches the kernel only if S1 is still what we believe is installed.
         FirewallChange removeWeb = FirewallChange.forwards(Set.of(), Set.of(WEB));
-        expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(), removeWeb)));
+        expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, false, S1.forwards(), Delta.of(S1.forwards(), S1.bindings(), removeWeb)));
         firewall.apply("natpmp", removeWeb);
         assertThat(runner.pending()).isZero();
     }
@@ -176,7 +176,7 @@ class IptablesFirewallTest {
         reconcileOk(NATPMP, S1, Saves.EMPTY);
         Set<PortForward> hundred = Fixtures.many(100);
         FirewallChange change = FirewallChange.forwards(hundred, Set.of(WEB));
-        expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(), change)));
+        expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, false, S1.forwards(), Delta.of(S1.forwards(), S1.bindings(), change)));
         firewall.apply("natpmp", change);
         assertThat(runner.seen()).hasSize(6); // four jump listings and the reconcile's restore, then the batch
         // nothing to do: no process at all
@@ -256,7 +256,7 @@ class IptablesFirewallTest {
         assertThat(firewall.health().state()).isEqualTo(Health.DEGRADED);
         assertThat(firewall.health().repairs()).isEqualTo(1);
         assertThat(firewall.health().lastError()).hasValueSatisfying(m -> assertThat(m)
-                .contains("nat chain NATPMP-NATPMP-PRE has 0 of 5 rules"));
+                .contains("nat chain NATPMP-NATPMP-PRE and its shards have 0 of 7 rules"));
 
         expectSaves(Saves.of(NATPMP, S1));
         firewall.watchOnce();
@@ -278,7 +278,7 @@ class IptablesFirewallTest {
                 if (command.argv().equals(MANGLE_SAVE) && batch.get() == null && subject.get() != null) {
                     // the watchdog is dumping: a batch arrives meanwhile and must not wait for the dump
                     FirewallChange addSsh = FirewallChange.forwards(Set.of(SSH), Set.of());
-                    expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, Delta.of(S1.forwards(), S1.bindings(),
+                    expectRestore(IptablesScript.change(NATPMP, WITH_ADDRESS, false, S1.forwards(), Delta.of(S1.forwards(), S1.bindings(),
                             addSsh)));
                     Future<?> f = other.submit(() -> {
                         subject.get().apply("natpmp", addSsh);
@@ -418,7 +418,7 @@ class IptablesFirewallTest {
 
         HostBinding third = new HostBinding(Fixtures.ip("192.168.50.22"), Fixtures.ip("198.18.0.7"));
         FirewallChange change = new FirewallChange(Set.of(), Set.of(), Set.of(third), Set.of(HOST));
-        expectRestore(IptablesScript.change(NETMAP, WITH_ADDRESS, true,
+        expectRestore(IptablesScript.change(NETMAP, WITH_ADDRESS, true, Set.of(),
                 Delta.of(Set.of(), queued.bindings(), change)));
         firewall.apply("netmap", change);
         assertThat(runner.seen().get(5).stdin()).contains("-I NATPMP-NETMAP-QUE 3 -s 192.168.50.22/32 -j RETURN\n")
