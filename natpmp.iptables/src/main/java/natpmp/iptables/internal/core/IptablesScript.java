@@ -154,7 +154,8 @@ public final class IptablesScript {
     }
 
     /**
-     * Renders one batch; see {@link #change(OwnerChains, Topology, boolean, Delta, long, Set)}.
+     * Renders one batch for an owner whose shards in use are exactly those of {@code before} (true after a
+     * reconcile); see {@link #change(OwnerChains, Topology, boolean, Delta, long, Set)}.
      *
      * @param chains   the owner's chains
      * @param topology the topology of the owner's last reconcile

@@ -264,8 +264,12 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             }
             boolean rebuilt = false;
             try {
-                restore(tools(), IptablesScript.change(chains, state.topology, !state.queueRules.isEmpty(),
-                        state.forwards, delta));
+                // the shards in use, not those of the current forwards: an emptied shard keeps its chain and jump
+                Set<PortForward> after = new HashSet<>(state.forwards);
+                after.removeAll(delta.removeForwards());
+                after.addAll(delta.addForwards());
+                restore(tools(), IptablesScript.change(chains, state.topology, !state.queueRules.isEmpty(), delta,
+                        state.shards, after));
                 succeeded();
             } catch (FirewallException e) {
                 if (e.exitStatus() == FirewallException.NO_EXIT) {
