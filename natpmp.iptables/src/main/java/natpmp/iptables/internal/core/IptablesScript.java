@@ -3,6 +3,7 @@ package natpmp.iptables.internal.core;
 
 import java.net.Inet4Address;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -91,7 +92,7 @@ public final class IptablesScript {
         queueRules.sort(Order.QUEUE_RULES);
         List<String> lans = lanCidrs(topology);
 
-        long shards = OwnerChains.shardMask(forwards);
+        BitSet shards = OwnerChains.shardMask(forwards);
 
         StringBuilder nat = new StringBuilder(64 + forwards.size() * 200);
         StringBuilder filter = new StringBuilder(64 + forwards.size() * 100);
@@ -129,9 +130,10 @@ public final class IptablesScript {
             append(filter, shardChain(chains.fwd(), f), forwardFwd(f));
         }
         // shards not in use are deleted (nothing jumps to them any more); declared above, so they exist
-        deleteShards(nat, chains.pre(), ~shards);
-        deleteShards(nat, chains.post(), ~shards);
-        deleteShards(filter, chains.fwd(), ~shards);
+        BitSet unused = complement(shards);
+        deleteShards(nat, chains.pre(), unused);
+        deleteShards(nat, chains.post(), unused);
+        deleteShards(filter, chains.fwd(), unused);
         nat.append(COMMIT);
         filter.append(COMMIT);
         StringBuilder mangle = new StringBuilder(64 + (queueRules.isEmpty() ? 0 : bindings.size() * 50));
@@ -191,11 +193,11 @@ public final class IptablesScript {
      * @param topology the topology of the owner's last reconcile
      * @param queued   whether the owner has queue rules (its queue chain is not empty)
      * @param delta    what to delete and add
-     * @param shards   the shards in use before the batch ({@link OwnerChains#shardMask})
+     * @param shards   the shards in use before the batch ({@link OwnerChains#shardMask}); not changed
      * @param after    every forward of the owner once the batch is applied
      * @return the script, empty if the delta is empty
      */
-    public static String change(OwnerChains chains, Topology topology, boolean queued, Delta delta, long shards,
+    public static String change(OwnerChains chains, Topology topology, boolean queued, Delta delta, BitSet shards,
             Set<PortForward> after) {
         requireInterface(topology);
         if (delta.isEmpty()) {
@@ -212,24 +214,24 @@ public final class IptablesScript {
             delete(filter, chains.fwd(), bindingFwd(b));
             delete(requeue, chains.que(), bindingQue(b));
         }
-        long rewritten = OwnerChains.shardMask(delta.removeForwards());
-        long created = OwnerChains.shardMask(delta.addForwards()) & ~shards & ~rewritten;
-        long rewrittenOrCreated = rewritten | created;
-        for (int k = 0; k < OwnerChains.SHARDS; k++) {
-            if ((rewrittenOrCreated & (1L << k)) != 0) {
-                declare(nat, OwnerChains.shard(chains.pre(), k));
-                declare(nat, OwnerChains.shard(chains.post(), k));
-                declare(filter, OwnerChains.shard(chains.fwd(), k));
-            }
+        BitSet rewritten = OwnerChains.shardMask(delta.removeForwards());
+        BitSet rewrittenOrCreated = OwnerChains.shardMask(delta.addForwards());
+        rewrittenOrCreated.andNot(shards);
+        rewrittenOrCreated.or(rewritten);
+        for (int k = rewrittenOrCreated.nextSetBit(0); k >= 0; k = rewrittenOrCreated.nextSetBit(k + 1)) {
+            declare(nat, OwnerChains.shard(chains.pre(), k));
+            declare(nat, OwnerChains.shard(chains.post(), k));
+            declare(filter, OwnerChains.shard(chains.fwd(), k));
         }
-        long newJumps = rewrittenOrCreated & ~shards;
+        BitSet newJumps = (BitSet) rewrittenOrCreated.clone();
+        newJumps.andNot(shards);
         shardJumps(nat, chains.pre(), newJumps);
         shardJumps(nat, chains.post(), newJumps);
         shardJumps(filter, chains.fwd(), newJumps);
-        if (rewritten != 0) {
+        if (!rewritten.isEmpty()) {
             List<PortForward> kept = new ArrayList<>();
             for (PortForward f : after) {
-                if ((rewritten & (1L << OwnerChains.shardOf(f))) != 0) {
+                if (rewritten.get(OwnerChains.shardOf(f))) {
                     kept.add(f);
                 }
             }
@@ -249,7 +251,7 @@ public final class IptablesScript {
         List<PortForward> added = new ArrayList<>(delta.addForwards());
         added.sort(Order.FORWARDS);
         for (PortForward f : added) {
-            if ((rewritten & (1L << OwnerChains.shardOf(f))) != 0) {
+            if (rewritten.get(OwnerChains.shardOf(f))) {
                 continue; // written with the rest of its shard above
             }
             forwardPre(topology, lans, f, rule -> append(nat, shardChain(chains.pre(), f), rule));
@@ -333,9 +335,10 @@ public final class IptablesScript {
             nat.append("-X ").append(r.chains().post()).append('\n');
             filter.append("-X ").append(r.chains().fwd()).append('\n');
             mangle.append("-X ").append(r.chains().que()).append('\n');
-            deleteShards(nat, r.chains().pre(), -1L);
-            deleteShards(nat, r.chains().post(), -1L);
-            deleteShards(filter, r.chains().fwd(), -1L);
+            BitSet all = complement(new BitSet());
+            deleteShards(nat, r.chains().pre(), all);
+            deleteShards(nat, r.chains().post(), all);
+            deleteShards(filter, r.chains().fwd(), all);
         }
         nat.append(COMMIT);
         filter.append(COMMIT);
@@ -357,13 +360,14 @@ public final class IptablesScript {
      * @param forwards   how many forwards
      * @param bindings   how many bindings
      * @param queueRules how many queue rules
+     * @param shards     how many shard chains are in use (each has a jump in the pre, post and fwd chains)
      * @return how many rules each chain holds for that state
      */
     public static RuleCounts expectedCounts(Topology topology, long forwards, long bindings, long queueRules,
-            long shards) {
+            int shards) {
         long perForward = 1 + (topology.externalAddress().isPresent() ? lanCidrs(topology).size() : 0);
         long que = queueRules == 0 ? 0 : guards(topology).size() + bindings + queueRules;
-        long jumps = Long.bitCount(shards);
+        long jumps = shards;
         return new RuleCounts(forwards * perForward + bindings + jumps, forwards * perForward + bindings + jumps,
                 forwards + bindings + jumps, que);
     }
@@ -538,20 +542,23 @@ public final class IptablesScript {
         }
     }
 
-    private static void shardJumps(StringBuilder b, String chain, long shards) {
-        for (int k = 0; k < OwnerChains.SHARDS; k++) {
-            if ((shards & (1L << k)) != 0) {
-                append(b, chain, "-j " + OwnerChains.shard(chain, k));
-            }
+    private static void shardJumps(StringBuilder b, String chain, BitSet shards) {
+        for (int k = shards.nextSetBit(0); k >= 0; k = shards.nextSetBit(k + 1)) {
+            append(b, chain, "-j " + OwnerChains.shard(chain, k));
         }
     }
 
-    private static void deleteShards(StringBuilder b, String chain, long shards) {
-        for (int k = 0; k < OwnerChains.SHARDS; k++) {
-            if ((shards & (1L << k)) != 0) {
-                b.append("-X ").append(OwnerChains.shard(chain, k)).append('\n');
-            }
+    private static void deleteShards(StringBuilder b, String chain, BitSet shards) {
+        for (int k = shards.nextSetBit(0); k >= 0; k = shards.nextSetBit(k + 1)) {
+            b.append("-X ").append(OwnerChains.shard(chain, k)).append('\n');
         }
+    }
+
+    private static BitSet complement(BitSet shards) {
+        BitSet c = new BitSet(OwnerChains.SHARDS);
+        c.set(0, OwnerChains.SHARDS);
+        c.andNot(shards);
+        return c;
     }
 
     private static void declare(StringBuilder b, String chain) {

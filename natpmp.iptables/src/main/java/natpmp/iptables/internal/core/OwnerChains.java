@@ -25,7 +25,7 @@ public record OwnerChains(String owner, String pre, String post, String fwd, Str
      * their text: iptables-nft reads every rule of the table for a {@code -D} (0.2 s at 10,000 forwards), and
      * not for a chain it flushes and fills.
      */
-    public static final int SHARDS = 64;
+    public static final int SHARDS = 256;
 
     /** The FirewallBackend SPI's owner grammar; it keeps chain names within iptables' 28 characters. */
     private static final Pattern OWNER = Pattern.compile("[a-z0-9]{1,12}");
@@ -67,10 +67,10 @@ public record OwnerChains(String owner, String pre, String post, String fwd, Str
      * @param forwards forwards
      * @return the set of their shards, one bit each
      */
-    public static long shardMask(Iterable<natpmp.api.PortForward> forwards) {
-        long mask = 0;
+    public static java.util.BitSet shardMask(Iterable<natpmp.api.PortForward> forwards) {
+        java.util.BitSet mask = new java.util.BitSet(SHARDS);
         for (natpmp.api.PortForward f : forwards) {
-            mask |= 1L << shardOf(f);
+            mask.set(shardOf(f));
         }
         return mask;
     }

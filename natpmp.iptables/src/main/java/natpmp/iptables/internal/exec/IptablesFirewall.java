@@ -283,7 +283,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             if (rebuilt) {
                 state.reconciled();
             } else {
-                state.shards |= OwnerChains.shardMask(delta.addForwards()); // emptied shards stay until a reconcile
+                state.shards.or(OwnerChains.shardMask(delta.addForwards())); // emptied shards stay until a reconcile
             }
             LOG.info("iptables: owner {}: added {} forwards and {} bindings, removed {} forwards and {} bindings",
                     owner, delta.addForwards().size(), delta.addBindings().size(), delta.removeForwards().size(),
@@ -620,8 +620,13 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
 
     private void restore(Tools t, String script) throws FirewallException {
         writes++; // even a failed run may have changed something
+        long started = System.nanoTime();
         // --wait: take turns with other users of the xtables lock instead of failing at once.
         run(new Command(List.of(t.restore(), "--noflush", "--wait"), script, settings.timeout()));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("iptables: {} took {} ms for {} lines", t.restore(), (System.nanoTime() - started) / 1_000_000,
+                    script.chars().filter(c -> c == '\n').count());
+        }
     }
 
     private CommandResult run(Command command) throws FirewallException {
@@ -646,7 +651,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
         final Set<HostBinding> bindings;
         final Set<QueueRule> queueRules;
         /** The shard chains in use (and jumped to), one bit each. */
-        long shards;
+        java.util.BitSet shards;
 
         OwnerState(OwnerChains chains, FirewallState state) {
             this.chains = chains;
@@ -668,7 +673,7 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
 
         RuleCounts expected() {
             return IptablesScript.expectedCounts(topology, forwards.size(), bindings.size(), queueRules.size(),
-                    shards);
+                    shards.cardinality());
         }
     }
 }
