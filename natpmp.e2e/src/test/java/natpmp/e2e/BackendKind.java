@@ -32,13 +32,18 @@ public enum BackendKind {
         @Override
         public int installedForwards(NamespaceLab lab) {
             // one DNAT rule per forward matches the external interface (the hairpin one matches the address).
-            // Only our shard chains are listed, one by one: a whole iptables-save starts over whenever the daemon
-            // commits a batch meanwhile, and under the swap test's steady load it may never finish
+            // Only our chains are listed, one by one (the shards the parent jumps to): a whole iptables-save starts
+            // over whenever the daemon commits a batch meanwhile, and under the swap test's load may never finish
+            ExecResult parent = lab.exec(lab.gw(), Duration.ofSeconds(20), "iptables", "-t", "nat", "-S",
+                    "NATPMP-NATPMP-PRE");
+            if (!parent.ok()) {
+                return 0;
+            }
             int count = 0;
-            for (int k = 0; k < 64; k++) {
-                String shard = "NATPMP-NATPMP-PRE-" + k;
+            for (String shard : parent.stdout().lines().filter(l -> l.startsWith("-A NATPMP-NATPMP-PRE -j "))
+                    .map(l -> l.substring("-A NATPMP-NATPMP-PRE -j ".length()).strip()).toList()) {
                 ExecResult chain = lab.exec(lab.gw(), Duration.ofSeconds(20), "iptables", "-t", "nat", "-S", shard);
-                if (chain.ok()) { // a shard not in use does not exist
+                if (chain.ok()) {
                     count += (int) chain.stdout().lines()
                             .filter(l -> l.startsWith("-A " + shard + " ") && l.contains("-i wan0") && l.contains("DNAT"))
                             .count();

@@ -299,10 +299,19 @@ public final class NatPmpLoadClient {
         int external = reply.getShort(10) & 0xffff;
         long lifetime = reply.getInt(12) & 0xffffffffL;
         int key = key(op, internal);
-        Pending p = pending.remove(key);
+        Pending p = pending.get(key);
         if (p == null) {
             return; // the answer to a retransmission whose first answer arrived already
         }
+        try {
+            settle(p, key, now, result, external, lifetime);
+        } finally {
+            // only now: the fill loop ends when nothing is pending, and must then find this mapping in live
+            pending.remove(key);
+        }
+    }
+
+    private void settle(Pending p, int key, long now, int result, int external, long lifetime) {
         stats.answered(now - p.firstSent());
         if (now - p.firstSent() > SLOW_NANOS) {
             System.out.printf("SLOW %s %s after %d ms%n", Instant.now(), describe(key),

@@ -25,7 +25,7 @@ public record OwnerChains(String owner, String pre, String post, String fwd, Str
      * their text: iptables-nft reads every rule of the table for a {@code -D} (0.2 s at 10,000 forwards), and
      * not for a chain it flushes and fills.
      */
-    public static final int SHARDS = 256;
+    public static final int SHARDS = 64;
 
     /** The FirewallBackend SPI's owner grammar; it keeps chain names within iptables' 28 characters. */
     private static final Pattern OWNER = Pattern.compile("[a-z0-9]{1,12}");

@@ -103,20 +103,20 @@ class IptablesScriptTest {
     @DisplayName("change: a removed forward is never deleted by its text; its shard is emptied and refilled with the"
             + " forwards it keeps, and a forward added to an unused shard creates the shard and its jump")
     void removalRewritesOnlyItsShard() {
-        // 8080 and 8336 share shard 144 (port mod 256); 2222 is in shard 174; 5000 in the unused shard 136
+        // 8080 and 8336 share shard 16 (port mod 64); 2222 is in shard 46; 5000 in the unused shard 8
         PortForward sameShard = new PortForward(Protocol.TCP, 8336, ip("192.168.50.14"), 8336);
         PortForward newShard = new PortForward(Protocol.UDP, 5000, ip("192.168.50.15"), 5000);
         Set<PortForward> before = Set.of(WEB, sameShard, SSH);
         Delta delta = Delta.of(before, Set.of(), FirewallChange.forwards(Set.of(newShard), Set.of(sameShard)));
         String script = IptablesScript.change(NATPMP, WITH_ADDRESS, false, before, delta);
-        assertThat(script).doesNotContain("-D ").doesNotContain("-174").doesNotContain("-X ")
-                .contains(":NATPMP-NATPMP-PRE-144 - [0:0]\n", ":NATPMP-NATPMP-POST-144 - [0:0]\n",
-                        ":NATPMP-NATPMP-FWD-144 - [0:0]\n")
-                .contains("-A NATPMP-NATPMP-PRE-144 -i wan0 -p tcp -m tcp --dport 8080 -j DNAT")
+        assertThat(script).doesNotContain("-D ").doesNotContain("-46").doesNotContain("-X ")
+                .contains(":NATPMP-NATPMP-PRE-16 - [0:0]\n", ":NATPMP-NATPMP-POST-16 - [0:0]\n",
+                        ":NATPMP-NATPMP-FWD-16 - [0:0]\n")
+                .contains("-A NATPMP-NATPMP-PRE-16 -i wan0 -p tcp -m tcp --dport 8080 -j DNAT")
                 .doesNotContain("--dport 8336")
-                .contains(":NATPMP-NATPMP-PRE-136 - [0:0]\n", "-A NATPMP-NATPMP-PRE -j NATPMP-NATPMP-PRE-136\n",
-                        "-A NATPMP-NATPMP-FWD -j NATPMP-NATPMP-FWD-136\n",
-                        "-A NATPMP-NATPMP-PRE-136 -i wan0 -p udp -m udp --dport 5000 -j DNAT");
+                .contains(":NATPMP-NATPMP-PRE-8 - [0:0]\n", "-A NATPMP-NATPMP-PRE -j NATPMP-NATPMP-PRE-8\n",
+                        "-A NATPMP-NATPMP-FWD -j NATPMP-NATPMP-FWD-8\n",
+                        "-A NATPMP-NATPMP-PRE-8 -i wan0 -p udp -m udp --dport 5000 -j DNAT");
         assertThat(count(script, "-A NATPMP-NATPMP-PRE -j ")).as("only the new shard gets a jump").isEqualTo(1);
     }
 

@@ -111,7 +111,7 @@ class ReadBackTest {
     @DisplayName("a forward missing one of its rules is not reported as installed")
     void incompleteForwardIsNotInstalled() {
         String filter = Golden.read("save-filter.txt").replace(
-                "-A NATPMP-NATPMP-FWD-174 -d 192.168.50.12/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -j ACCEPT\n",
+                "-A NATPMP-NATPMP-FWD-46 -d 192.168.50.12/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -j ACCEPT\n",
                 "");
         SavedRules saved = SavedRules.parse(Golden.read("save-nat.txt"), filter, Golden.read("save-mangle.txt"));
         assertThat(ReadBack.installed(saved, NATPMP, Optional.of(WITH_ADDRESS)).forwards())

@@ -395,17 +395,17 @@ class IptablesFirewallTest {
     @DisplayName("shards: a shard emptied by a removal keeps its chain and jump, so refilling it adds no second jump;"
             + " the watchdog counts that jump")
     void emptiedShardIsReusedWithoutASecondJump() throws Exception {
-        reconcileOk(NATPMP, S1, Saves.EMPTY); // WEB is alone in shard 144 (8080 mod 256)
+        reconcileOk(NATPMP, S1, Saves.EMPTY); // WEB is alone in shard 16 (8080 mod 64)
         runner.expect(RESTORE, s -> true, new Exits(new CommandResult(0, "", "")));
         firewall.apply("natpmp", FirewallChange.forwards(Set.of(), Set.of(WEB)));
-        assertThat(runner.seen().get(runner.seen().size() - 1).stdin()).contains(":NATPMP-NATPMP-PRE-144 - [0:0]\n")
+        assertThat(runner.seen().get(runner.seen().size() - 1).stdin()).contains(":NATPMP-NATPMP-PRE-16 - [0:0]\n")
                 .doesNotContain("-X ");
-        PortForward again = new PortForward(Protocol.TCP, 8336, Fixtures.ip("192.168.50.14"), 8336); // shard 144
+        PortForward again = new PortForward(Protocol.TCP, 8336, Fixtures.ip("192.168.50.14"), 8336); // shard 16
         runner.expect(RESTORE, s -> true, new Exits(new CommandResult(0, "", "")));
         firewall.apply("natpmp", FirewallChange.forwards(Set.of(again), Set.of()));
         assertThat(runner.seen().get(runner.seen().size() - 1).stdin())
-                .contains("-A NATPMP-NATPMP-PRE-144 -i wan0 -p tcp -m tcp --dport 8336")
-                .doesNotContain("-j NATPMP-NATPMP-PRE-144");
+                .contains("-A NATPMP-NATPMP-PRE-16 -i wan0 -p tcp -m tcp --dport 8336")
+                .doesNotContain("-j NATPMP-NATPMP-PRE-16");
         assertThat(runner.pending()).isZero();
     }
 
