@@ -157,7 +157,7 @@ public final class IptablesScript {
 
     /**
      * Renders one batch for an owner whose shards in use are exactly those of {@code before} (true after a
-     * reconcile); see {@link #change(OwnerChains, Topology, boolean, Delta, long, Set)}.
+     * reconcile); see {@link #change(OwnerChains, Topology, boolean, Delta, BitSet, Set)}.
      *
      * @param chains   the owner's chains
      * @param topology the topology of the owner's last reconcile
@@ -168,13 +168,7 @@ public final class IptablesScript {
      */
     public static String change(OwnerChains chains, Topology topology, boolean queued, Set<PortForward> before,
             Delta delta) {
-        if (delta.isEmpty()) {
-            return "";
-        }
-        Set<PortForward> after = new java.util.HashSet<>(before);
-        after.removeAll(delta.removeForwards());
-        after.addAll(delta.addForwards());
-        return change(chains, topology, queued, delta, OwnerChains.shardMask(before), after);
+        return change(chains, topology, queued, delta, OwnerChains.shardMask(before), before);
     }
 
     /**
@@ -194,11 +188,11 @@ public final class IptablesScript {
      * @param queued   whether the owner has queue rules (its queue chain is not empty)
      * @param delta    what to delete and add
      * @param shards   the shards in use before the batch ({@link OwnerChains#shardMask}); not changed
-     * @param after    every forward of the owner once the batch is applied
+     * @param before   every forward of the owner before the batch; not changed
      * @return the script, empty if the delta is empty
      */
     public static String change(OwnerChains chains, Topology topology, boolean queued, Delta delta, BitSet shards,
-            Set<PortForward> after) {
+            Set<PortForward> before) {
         requireInterface(topology);
         if (delta.isEmpty()) {
             return "";
@@ -229,8 +223,15 @@ public final class IptablesScript {
         shardJumps(nat, chains.post(), newJumps);
         shardJumps(filter, chains.fwd(), newJumps);
         if (!rewritten.isEmpty()) {
+            // what the rewritten shards hold after the batch: their forwards that stay, and their new ones
+            Set<PortForward> removed = new java.util.HashSet<>(delta.removeForwards());
             List<PortForward> kept = new ArrayList<>();
-            for (PortForward f : after) {
+            for (PortForward f : before) {
+                if (rewritten.get(OwnerChains.shardOf(f)) && !removed.contains(f)) {
+                    kept.add(f);
+                }
+            }
+            for (PortForward f : delta.addForwards()) {
                 if (rewritten.get(OwnerChains.shardOf(f))) {
                     kept.add(f);
                 }

@@ -265,11 +265,8 @@ public final class IptablesFirewall implements FirewallBackend, AutoCloseable {
             boolean rebuilt = false;
             try {
                 // the shards in use, not those of the current forwards: an emptied shard keeps its chain and jump
-                Set<PortForward> after = new HashSet<>(state.forwards);
-                after.removeAll(delta.removeForwards());
-                after.addAll(delta.addForwards());
                 restore(tools(), IptablesScript.change(chains, state.topology, !state.queueRules.isEmpty(), delta,
-                        state.shards, after));
+                        state.shards, state.forwards));
                 succeeded();
             } catch (FirewallException e) {
                 if (e.exitStatus() == FirewallException.NO_EXIT) {

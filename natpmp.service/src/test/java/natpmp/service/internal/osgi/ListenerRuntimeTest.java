@@ -232,6 +232,18 @@ class ListenerRuntimeTest {
         assertThat(u16(changed, 2)).isZero();
     }
 
+    /** Sends a request given as hex to the server without waiting for an answer. */
+    private void send(DatagramSocket s, String hex) throws IOException {
+        byte[] req = HexFormat.of().parseHex(hex);
+        s.send(new DatagramPacket(req, req.length, server));
+    }
+
+    /** Asserts that nothing arrives on {@code s} within {@code millis}. */
+    private static void assertNoAnswer(DatagramSocket s, int millis, String why) throws IOException {
+        s.setSoTimeout(millis);
+        assertThatThrownBy(() -> receive(s)).as(why).isInstanceOf(SocketTimeoutException.class);
+    }
+
     private static byte[] receive(DatagramSocket s) throws IOException {
         DatagramPacket p = new DatagramPacket(new byte[64], 64);
         s.receive(p);
@@ -341,11 +353,8 @@ class ListenerRuntimeTest {
             // N14: a renewal of a mapping in the kernel is answered at once too, by the receive thread
             assertThat(u16(exchange(client, server, mapHex(1, 6000, 0, 600)), 10)).isEqualTo(46000);
             // a new mapping needs the loop: it waits until the loop is free again
-            byte[] req = HexFormat.of().parseHex(mapHex(1, 6001, 46001, 600));
-            client.send(new DatagramPacket(req, req.length, server));
-            client.setSoTimeout(300);
-            assertThatThrownBy(() -> client.receive(new DatagramPacket(new byte[64], 64)))
-                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            send(client, mapHex(1, 6001, 46001, 600));
+            assertNoAnswer(client, 300, "a new mapping waits for the loop");
         } finally {
             addressGate = null;
             gate.countDown();
@@ -477,11 +486,8 @@ class ListenerRuntimeTest {
         CountDownLatch gate = swapWithHeldReconcile(first, second, a);
         Thread.sleep(400); // the reconcile has now run longer than the limit
         long appliesBefore = first.calls().stream().filter("apply"::equals).count();
-        byte[] req = HexFormat.of().parseHex(mapHex(1, 5007, 35007, 600));
-        a.send(new DatagramPacket(req, req.length, server));
-        a.setSoTimeout(300);
-        assertThatThrownBy(() -> receive(a)).as("no answer while the reconcile runs")
-                .isInstanceOf(java.net.SocketTimeoutException.class);
+        send(a, mapHex(1, 5007, 35007, 600));
+        assertNoAnswer(a, 300, "no answer while the reconcile runs");
         assertThat(first.calls().stream().filter("apply"::equals).count()).as("the old backend got no batch")
                 .isEqualTo(appliesBefore);
         second.release();
@@ -527,8 +533,7 @@ class ListenerRuntimeTest {
         DatagramSocket a = socket("127.0.0.2");
         CountDownLatch gate = swapWithHeldReconcile(first, second, a);
         first.failing(true); // e.g. going away
-        byte[] req = HexFormat.of().parseHex(mapHex(1, 5003, 35003, 600));
-        a.send(new DatagramPacket(req, req.length, server));
+        send(a, mapHex(1, 5003, 35003, 600));
         await("the old backend refused the batch", () -> first.calls().stream().filter("apply"::equals).count() >= 2);
         second.release();
         gate.countDown();
@@ -571,11 +576,8 @@ class ListenerRuntimeTest {
         runtime.backendBound(second);
         await("second holds the table", () -> second.forwards().size() == 1);
         Thread.sleep(400); // the release (held) has now run longer than the limit
-        byte[] req = HexFormat.of().parseHex(mapHex(1, 5008, 35008, 600));
-        a.send(new DatagramPacket(req, req.length, server));
-        a.setSoTimeout(300);
-        assertThatThrownBy(() -> receive(a)).as("no answer while the release runs")
-                .isInstanceOf(java.net.SocketTimeoutException.class);
+        send(a, mapHex(1, 5008, 35008, 600));
+        assertNoAnswer(a, 300, "no answer while the release runs");
         assertThat(second.forwards()).extracting(PortForward::externalPort).doesNotContain(35008);
         releaseGate.countDown();
         a.setSoTimeout(5000);
